@@ -1,0 +1,1 @@
+"""Ingestion: read draw files, pages and panels, check them against the game rules, load raw tables."""

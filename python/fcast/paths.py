@@ -1,0 +1,41 @@
+"""Where the project, its seeds, shipped data and the embedded warehouse live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ProjectNotFoundError(RuntimeError):
+    pass
+
+
+def project_dir() -> Path:
+    """The dbt project root: FCAST_PROJECT_DIR, else the checkout this package was installed from."""
+    configured = os.environ.get("FCAST_PROJECT_DIR")
+    candidate = Path(configured).resolve() if configured else _PACKAGE_ROOT
+    if not (candidate / "dbt_project.yml").is_file():
+        raise ProjectNotFoundError(
+            f"{candidate} holds no dbt_project.yml. Set FCAST_PROJECT_DIR to the fcast checkout."
+        )
+    return candidate
+
+
+def seeds_dir() -> Path:
+    return project_dir() / "seeds"
+
+
+def profiles_dir() -> Path:
+    return project_dir() / "profiles"
+
+
+def duckdb_path() -> Path:
+    """The embedded warehouse file: FCAST_DUCKDB_PATH (relative paths are taken from the project root)."""
+    configured = Path(os.environ.get("FCAST_DUCKDB_PATH", "warehouse/fcast.duckdb"))
+    return configured if configured.is_absolute() else project_dir() / configured
+
+
+def http_cache_dir() -> Path:
+    return duckdb_path().parent / "http_cache"
