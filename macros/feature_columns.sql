@@ -1,0 +1,23 @@
+{#- The calendar-derived fut_ features. One definition for history rows and for future draws,
+    so a model trains and predicts on exactly the same columns. -#}
+{% macro fut_calendar_features(draw_date, previous_draw_date, draw_number) -%}
+    cast(extract(isodow from {{ draw_date }}) as integer) as fut_weekday,
+    cast(extract(month from {{ draw_date }}) as integer) as fut_month,
+    cast(extract(doy from {{ draw_date }}) as integer) as fut_day_of_year,
+    coalesce({{ days_between(previous_draw_date, draw_date) }}, 0) as fut_days_since_prev_draw,
+    cast(mod({{ draw_number }}, 2) as integer) as fut_draw_no_parity
+{%- endmacro %}
+
+{#- Names of the derived series kept per slot (and exposed as hist_ features). -#}
+{% macro derived_series_columns() -%}
+    {%- set columns = ['cumsum', 'cummean', 'diff_1'] -%}
+    {%- for lag in var('lags') -%}{%- do columns.append('lag_' ~ lag) -%}{%- endfor -%}
+    {%- for window in var('rolling_windows') -%}
+        {%- do columns.append('roll_sum_' ~ window) -%}
+        {%- do columns.append('roll_mean_' ~ window) -%}
+        {%- do columns.append('roll_std_' ~ window) -%}
+    {%- endfor -%}
+    {%- do columns.append('draws_since_value') -%}
+    {%- do columns.append('value_freq') -%}
+    {{ return(columns) }}
+{%- endmacro %}

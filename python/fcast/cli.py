@@ -1,0 +1,170 @@
+"""The `fcast` command line. Heavy libraries are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+
+def _print_load_report(report) -> None:
+    print(report.summary())
+    for reject in report.rejects:
+        print(f"  rejected: {reject}")
+    for conflict in getattr(report, "conflicts", []):
+        print(f"  conflict: {conflict}")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fcast import db
+    from fcast.ingest.loader import load_draws
+    from fcast.ingest.panel import load_panel
+    from fcast.ingest.records import IngestError
+    from fcast.ingest.sources import read_source, shipped_history
+
+    db.ensure_raw_tables()
+    problems = unreadable = 0
+    if args.panel:
+        if not args.paths:
+            print("fcast ingest --panel NAME needs at least one CSV or Parquet file", file=sys.stderr)
+            return 2
+        for spec in args.paths:
+            try:
+                report = load_panel(Path(spec), args.panel)
+            except IngestError as error:
+                print(f"error: {error}", file=sys.stderr)
+                unreadable += 1
+                continue
+            _print_load_report(report)
+            problems += len(report.rejects)
+        return 1 if unreadable or (problems and args.strict) else 0
+
+    sources = [(spec, args.game) for spec in args.paths] or [
+        (str(path), game_code) for game_code, path in shipped_history()
+    ]
+    for spec, game_code in sources:
+        try:
+            report = load_draws(read_source(spec, game_code))
+        except IngestError as error:
+            print(f"error: {error}", file=sys.stderr)
+            unreadable += 1
+            continue
+        _print_load_report(report)
+        problems += len(report.rejects) + len(report.conflicts)
+    return 1 if unreadable or (problems and args.strict) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.dbt_runner import run_dbt
+
+    db.ensure_raw_tables()
+    return run_dbt(["build", *args.dbt_args]).returncode
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.dbt_runner import run_dbt
+
+    db.ensure_raw_tables()
+    return run_dbt(args.dbt_args).returncode
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from fcast import db, paths
+    from fcast.dbt_runner import run_dbt
+
+    db.ensure_raw_tables()
+    code = run_dbt(["docs", "generate", "--static"]).returncode
+    if code == 0:
+        print(f"dbt docs site: {paths.project_dir() / 'target' / 'static_index.html'}")
+    return code
+
+
+def cmd_main(args: argparse.Namespace) -> int:
+    """The main job: ingest the shipped history of every game, then build and test every dbt model."""
+    from fcast import db
+
+    started = time.perf_counter()
+    print(f"fcast main on {db.describe_target()}")
+    ingest_args = argparse.Namespace(paths=[], game=None, panel=None, strict=False)
+    if cmd_ingest(ingest_args) != 0:
+        return 1
+    code = cmd_build(argparse.Namespace(dbt_args=[]))
+    print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
+    return code
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.raw_schema import RAW_TABLES
+
+    db.ensure_raw_tables()
+    print(f"target: {db.describe_target()}")
+    if args.action == "info":
+        with db.connect(read_only=True) as warehouse:
+            for table in RAW_TABLES:
+                count = warehouse.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
+                print(f"  {table.qualified_name:32} {count:>10} rows  {table.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fcast",
+        description="Forecasting warehouse for the Japanese numbers-choice lotteries (dbt + neuralforecast).",
+    )
+    parser.add_argument(
+        "--target", choices=("duckdb", "postgres"), help="warehouse target (default: $FCAST_TARGET or duckdb)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    main = commands.add_parser("main", help="ingest the shipped history and build + test every dbt model")
+    main.set_defaults(handler=cmd_main)
+
+    ingest = commands.add_parser(
+        "ingest", help="load draw files, result pages or URLs (no PATH: the shipped history of every game)"
+    )
+    ingest.add_argument("paths", nargs="*", metavar="PATH", help="CSV, JSON or HTML file, or an http(s) URL")
+    ingest.add_argument("--game", help="game code (guessed from the file name or the number count when omitted)")
+    ingest.add_argument("--panel", metavar="DATASET", help="the files are unique_id/ds/y panels for this dataset")
+    ingest.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected or conflicting")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    build = commands.add_parser("build", help="dbt build (seeds, models, tests) on the current target")
+    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments, e.g. --select marts")
+    build.set_defaults(handler=cmd_build)
+
+    dbt = commands.add_parser("dbt", help="run any dbt command with the fcast profile and target")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(handler=cmd_dbt)
+
+    docs = commands.add_parser("docs", help="generate the dbt docs site offline (target/static_index.html)")
+    docs.set_defaults(handler=cmd_docs)
+
+    database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
+    database.add_argument("action", choices=("init", "info"))
+    database.set_defaults(handler=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from fcast import db
+
+    try:
+        db.set_target(args.target)
+        return args.handler(args)
+    except (db.WarehouseError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""The one database module: target selection, short-lived connections, lock retry, raw DDL.
+
+Every Python reader and writer goes through `connect()`. On DuckDB a file takes one process at a
+time, so connections are opened per unit of work, retried with backoff while another process
+holds the lock, and closed before anything else (dbt, the UI) needs the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fcast import paths
+from fcast.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TARGETS = ("duckdb", "postgres")
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+class WarehouseBusyError(WarehouseError):
+    """The DuckDB file stayed locked by another process for longer than the lock timeout."""
+
+
+def current_target() -> str:
+    target = os.environ.get("FCAST_TARGET", "duckdb").strip().lower()
+    if target not in TARGETS:
+        raise WarehouseError(f"FCAST_TARGET={target!r} is not a target; use one of {', '.join(TARGETS)}.")
+    return target
+
+
+def set_target(target: str | None) -> str:
+    """Pin the target for this process and every child (dbt reads FCAST_TARGET from the profile)."""
+    if target:
+        os.environ["FCAST_TARGET"] = target
+    resolved = current_target()
+    os.environ["FCAST_TARGET"] = resolved
+    if resolved == "duckdb":
+        os.environ["FCAST_DUCKDB_PATH"] = str(paths.duckdb_path())
+    else:
+        for name, value in postgres_settings().items():
+            os.environ.setdefault(name, value)
+    return resolved
+
+
+def postgres_settings() -> dict[str, str]:
+    """libpq settings from the environment, with local defaults (no secrets are committed)."""
+    return {
+        "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
+        "PGPORT": os.environ.get("PGPORT", "5432"),
+        "PGUSER": os.environ.get("PGUSER", "postgres"),
+        "PGPASSWORD": os.environ.get("PGPASSWORD", ""),
+        "PGDATABASE": os.environ.get("PGDATABASE", "fcast"),
+    }
+
+
+def _postgres_conninfo(database: str | None = None) -> str:
+    settings = postgres_settings()
+    parts = {
+        "host": settings["PGHOST"],
+        "port": settings["PGPORT"],
+        "user": settings["PGUSER"],
+        "dbname": database or settings["PGDATABASE"],
+        "connect_timeout": "10",
+    }
+    if settings["PGPASSWORD"]:
+        parts["password"] = settings["PGPASSWORD"]
+    return " ".join(f"{key}='{value}'" for key, value in parts.items())
+
+
+def describe_target() -> str:
+    if current_target() == "duckdb":
+        return f"duckdb file {paths.duckdb_path()}"
+    settings = postgres_settings()
+    return f"postgres {settings['PGUSER']}@{settings['PGHOST']}:{settings['PGPORT']}/{settings['PGDATABASE']}"
+
+
+def ensure_postgres_database() -> None:
+    """Create PGDATABASE when the server lacks it (the server itself must be running)."""
+    import psycopg
+
+    database = postgres_settings()["PGDATABASE"]
+    try:
+        with psycopg.connect(_postgres_conninfo("postgres"), autocommit=True) as connection:
+            exists = connection.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+            if not exists:
+                connection.execute(f'create database "{database}"')
+    except psycopg.OperationalError as error:
+        raise WarehouseError(
+            f"Cannot reach PostgreSQL ({describe_target()}): {error}. Start the server or set "
+            "PGHOST/PGPORT/PGUSER/PGPASSWORD, or use FCAST_TARGET=duckdb."
+        ) from error
+
+
+_LOCK_PATTERN = re.compile(r"lock", re.IGNORECASE)
+
+
+def _open_duckdb(read_only: bool, lock_timeout_s: float):
+    import duckdb
+
+    path = paths.duckdb_path()
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path} does not exist yet: run `fcast main` (or `fcast ingest`) first.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if not _LOCK_PATTERN.search(str(error)):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise WarehouseBusyError(
+                    f"The warehouse file {path} is locked by another process and stayed locked for "
+                    f"{lock_timeout_s:.0f}s ({error}). Wait for that process (dbt, a trainer, the UI) to "
+                    "finish or stop it, raise FCAST_DB_LOCK_TIMEOUT, or use FCAST_TARGET=postgres "
+                    "when several processes must work at once."
+                ) from error
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+@dataclass
+class Warehouse:
+    """A short-lived connection to the current target, with a small portable API.
+
+    SQL uses `?` placeholders on both targets.
+    """
+
+    target: str
+    connection: Any
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.target == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.connection.execute(self._sql(sql), params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.connection.execute(self._sql(sql), params).fetchall()
+
+    def fetch_frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        import pandas as pd
+
+        cursor = self.connection.execute(self._sql(sql), params)
+        columns = [column[0] for column in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.fetchall(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            (schema, table),
+        )
+        return bool(rows)
+
+    def insert_rows(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> int:
+        """Insert rows (in table.columns order), skipping keys already present. Returns rows added."""
+        if not rows:
+            return 0
+        before = self.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
+        if self.target == "postgres":
+            self._copy_insert_postgres(table, rows)
+        else:
+            self._insert_duckdb(table, rows)
+        after = self.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
+        return int(after - before)
+
+    def _select_cast_list(self, table: RawTable, source_alias: str) -> str:
+        casts = []
+        for name, sql_type in table.columns:
+            base_type = sql_type.replace("not null", "").strip()
+            casts.append(f"cast({source_alias}.{name} as {base_type})")
+        return ", ".join(casts)
+
+    def _conflict_clause(self, table: RawTable) -> str:
+        return f" on conflict ({', '.join(table.primary_key)}) do nothing" if table.primary_key else ""
+
+    def _insert_duckdb(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> None:
+        import pandas as pd
+
+        frame = pd.DataFrame(list(rows), columns=table.column_names)
+        frame = frame.drop_duplicates(subset=list(table.primary_key) or None, keep="first")
+        self.connection.register("incoming_rows", frame)
+        try:
+            self.connection.execute(
+                f"insert into {table.qualified_name} ({', '.join(table.column_names)}) "
+                f"select {self._select_cast_list(table, 'incoming_rows')} from incoming_rows"
+                f"{self._conflict_clause(table)}"
+            )
+        finally:
+            self.connection.unregister("incoming_rows")
+
+    def _copy_insert_postgres(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> None:
+        staging = f"incoming_{table.name}"
+        columns = ", ".join(table.column_names)
+        cursor = self.connection.cursor()
+        cursor.execute(f"create temp table {staging} (like {table.qualified_name}) on commit drop")
+        with cursor.copy(f"copy {staging} ({columns}) from stdin") as copy:
+            for row in rows:
+                copy.write_row(row)
+        distinct = f"distinct on ({', '.join(table.primary_key)})" if table.primary_key else ""
+        cursor.execute(
+            f"insert into {table.qualified_name} ({columns}) select {distinct} {columns} from {staging}"
+            f"{self._conflict_clause(table)}"
+        )
+
+
+@contextmanager
+def connect(read_only: bool = False, lock_timeout_s: float | None = None) -> Iterator[Warehouse]:
+    """Open a short-lived connection; commit on success, roll back on error, always close."""
+    target = current_target()
+    timeout = lock_timeout_s
+    if timeout is None:
+        timeout = float(os.environ.get("FCAST_DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
+    if target == "duckdb":
+        connection = _open_duckdb(read_only, timeout)
+        try:
+            if not read_only:
+                connection.execute("begin transaction")
+            yield Warehouse(target, connection)
+            if not read_only:
+                connection.execute("commit")
+        except BaseException:
+            if not read_only:
+                connection.execute("rollback")
+            raise
+        finally:
+            connection.close()
+        return
+
+    import psycopg
+
+    try:
+        connection = psycopg.connect(_postgres_conninfo())
+    except psycopg.OperationalError as error:
+        raise WarehouseError(
+            f"Cannot connect to {describe_target()}: {error}. Check the server and the PG* variables "
+            "(run `fcast db init` to create the database)."
+        ) from error
+    try:
+        if read_only:
+            connection.read_only = True
+        yield Warehouse(target, connection)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+def ensure_raw_tables() -> None:
+    """Create the raw schema and every raw table, empty and idempotently, so dbt sources resolve."""
+    if current_target() == "postgres":
+        ensure_postgres_database()
+    with connect() as warehouse:
+        if warehouse.target == "postgres":
+            # Several processes may start at once; serialise the DDL.
+            warehouse.execute("select pg_advisory_xact_lock(hashtext('fcast.raw_ddl'))")
+        warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
+        for table in RAW_TABLES:
+            warehouse.execute(table.create_sql())

@@ -1,0 +1,38 @@
+"""Run dbt on the current target with the project's profile, as a child process.
+
+A child process holds the DuckDB file only while it runs; no fcast connection is open meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from fcast import db, paths
+
+
+def dbt_executable() -> str:
+    beside_python = Path(sys.executable).parent / ("dbt.exe" if os.name == "nt" else "dbt")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if not found:
+        raise FileNotFoundError("dbt is not installed in this environment: run `python3 bootstrap.py main`.")
+    return found
+
+
+def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+    """`dbt ARGUMENTS --target <current>` from the project root, with FCAST_* passed through."""
+    target = db.set_target(None)
+    env = dict(os.environ)
+    env.setdefault("DBT_PROFILES_DIR", str(paths.profiles_dir()))
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    command = [dbt_executable(), *arguments]
+    if arguments and arguments[0] not in ("deps", "clean", "--version") and "--target" not in arguments:
+        command += ["--target", target]
+    return subprocess.run(
+        command, cwd=paths.project_dir(), env=env, check=False, text=True, capture_output=capture
+    )
