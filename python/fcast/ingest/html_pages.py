@@ -37,16 +37,26 @@ from fcast.ingest.tabular import (
     game_from_text,
     guess_game,
     layout_from_header,
+    numbers_for_guessing,
     resolve_game_code,
-    sample_numbers,
 )
 
 _HEADER_SEARCH_ROWS = 3
 _BONUS_CLASS = re.compile(r"bonus", re.IGNORECASE)
 _JS_NUMBER_CLASS = re.compile(r"^js-lottery-(?:number|bonus)")
 
-Row = tuple[int, list[str]]
-"""A table row: the ``<tr>``'s position in the page, and its cells' texts with colspans expanded."""
+
+@dataclass(frozen=True)
+class _TableRow:
+    """A table row: the ``<tr>``'s position in the page, and its cells' texts and column spans."""
+
+    position: int
+    texts: list[str]
+    spans: list[int]
+
+    def expanded(self) -> list[str]:
+        """Texts by column: a cell spanning n columns fills n of them."""
+        return [text for text, span in zip(self.texts, self.spans, strict=True) for _ in range(span)]
 
 
 @dataclass(frozen=True)
@@ -82,15 +92,14 @@ def _colspan(cell: Tag) -> int:
         return 1
 
 
-def _table_rows(table: Tag, row_positions: Mapping[int, int]) -> list[Row]:
+def _table_rows(table: Tag, row_positions: Mapping[int, int]) -> list[_TableRow]:
     rows = []
     for row in table.find_all("tr"):
         if row.find_parent("table") is not table:
             continue
-        texts = []
-        for cell in row.find_all(["th", "td"], recursive=False):
-            texts.extend([_cell_text(cell)] * _colspan(cell))
-        rows.append((row_positions[id(row)], texts))
+        cells = row.find_all(["th", "td"], recursive=False)
+        texts = [_cell_text(cell) for cell in cells]
+        rows.append(_TableRow(row_positions[id(row)], texts, [_colspan(cell) for cell in cells]))
     return rows
 
 
@@ -110,32 +119,33 @@ def _header_keys(texts: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- table layouts
 
 
-def _horizontal_table(rows: list[Row]) -> tuple[Layout, list[tuple[int, dict[str, str]]]] | None:
+def _horizontal_table(rows: list[_TableRow]) -> tuple[Layout, list[tuple[int, dict[str, str]]]] | None:
     """A header row naming draw number/date and numbers, then one row per draw."""
-    for header_index, (_, header_texts) in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        keys = _header_keys(header_texts)
+    for header_index, header in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        keys = _header_keys(header.expanded())
         layout = layout_from_header(list(dict.fromkeys(keys)))
         if not (layout.has_numbers and layout.has_draw_identity):
             continue
         draws = [
-            (position, _row_cells(keys, texts))
-            for position, texts in rows[header_index + 1 :]
-            if len(texts) > 1 and texts != header_texts
+            (row.position, _row_cells(keys, row.expanded()))
+            for row in rows[header_index + 1 :]
+            if len(row.texts) > 1 and row.texts != header.texts
         ]
         return layout, draws
     return None
 
 
-def _vertical_table(rows: list[Row]) -> tuple[Layout, list[tuple[int, dict[str, str]]]] | None:
+def _vertical_table(rows: list[_TableRow]) -> tuple[Layout, list[tuple[int, dict[str, str]]]] | None:
     """Rows headed by a label (回別, 抽せん日, 本数字 …) whose other cells hold one draw's values."""
-    labelled = {}
-    for _, texts in rows:
-        if texts and classify_column(texts[0]) is not None and texts[0] not in labelled:
-            labelled[texts[0]] = " ".join(text for text in texts[1:] if text)
+    labelled: dict[str, str] = {}
+    for row in rows:
+        label = row.texts[0] if row.texts else ""
+        if classify_column(label) is not None and label not in labelled:
+            labelled[label] = " ".join(text for text in row.texts[1:] if text)
     layout = layout_from_header(list(labelled))
     if not (layout.has_numbers and layout.has_draw_identity):
         return None
-    return layout, [(rows[0][0], labelled)]
+    return layout, [(rows[0].position, labelled)]
 
 
 def _page_game(layout: Layout, draws: list[tuple[int, dict[str, str]]], page: _Page) -> Game:
@@ -144,7 +154,7 @@ def _page_game(layout: Layout, draws: list[tuple[int, dict[str, str]]], page: _P
         return page.wanted_game
     if page.named_game_code is not None:
         return get_game(page.named_game_code)
-    guessed = guess_game("", list(layout.roles), sample_numbers((cells for _, cells in draws), layout))
+    guessed = guess_game("", list(layout.roles), numbers_for_guessing((cells for _, cells in draws), layout))
     if guessed is None:
         raise IngestError(
             f"{page.source_name}: cannot tell which game this page shows (no game name in the file name or "

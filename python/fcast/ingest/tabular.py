@@ -101,6 +101,7 @@ _BONUS_HEADER_PATTERNS = tuple(
 )
 _HEADER_PUNCTUATION = re.compile(r"[\s_\-.・:：]+")
 _HEADER_NOTE = re.compile(r"\(.*$")
+_WORD_SEPARATORS = re.compile(r"[\s_\-.・:：()\[\]|/,]+")
 
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"),
@@ -247,12 +248,26 @@ def _role_of_game_column(label: str) -> ColumnRole | None:
 # --------------------------------------------------------------------------- game guessing
 
 
-def _aliases_longest_first() -> list[tuple[str, str]]:
-    games = load_games()
-    pairs = {
-        (normalise_label(name), game.code) for game in games.values() for name in (*game.aliases, game.code)
+def _aliases_longest_first(spaced: bool = False) -> list[tuple[str, str]]:
+    """(alias, game code) pairs of the seeds, longest alias first.
+
+    ``spaced`` keeps word breaks as single spaces ("numbers 3"), for matching free text such as file
+    names; otherwise aliases are compact like header labels ("numbers3").
+    """
+    normalise = _spaced_text if spaced else normalise_label
+    names = {
+        (normalise(name), game.code) for game in load_games().values() for name in (*game.aliases, game.code)
     }
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+    if spaced:
+        names |= {
+            (normalise_label(name), game.code) for game in load_games().values() for name in game.aliases
+        }
+    return sorted(names, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _spaced_text(text: str) -> str:
+    """NFKC, lowercase, with separators (spaces, _, -, ., brackets) reduced to single spaces."""
+    return " ".join(_WORD_SEPARATORS.split(unicodedata.normalize("NFKC", text).lower())).strip()
 
 
 def _alias_at_boundary(text: str, alias: str, position: int) -> bool:
@@ -267,10 +282,10 @@ def _alias_at_boundary(text: str, alias: str, position: int) -> bool:
 
 def game_from_text(text: str) -> str | None:
     """The game whose longest alias appears in ``text`` (a file name, a page title), None if none or tied."""
-    label = normalise_label(text)
+    label = _spaced_text(text)
     best_length = 0
     found: set[str] = set()
-    for alias, game_code in _aliases_longest_first():
+    for alias, game_code in _aliases_longest_first(spaced=True):
         if len(alias) < best_length:
             break
         start = label.find(alias)
@@ -426,9 +441,9 @@ class _RowParser:
         return record
 
     def _draw_no(self, record: DrawRecord, value: Any) -> int | None:
-        text = _cell_text(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        text = _cell_text(value)
         try:
             return parse_draw_no(text)
         except ValueError:
@@ -547,7 +562,7 @@ def build_records(
     return records
 
 
-def sample_numbers(rows: Iterable[Mapping[str, Any]], layout: Layout) -> list[list[int]]:
+def numbers_for_guessing(rows: Iterable[Mapping[str, Any]], layout: Layout) -> list[list[int]]:
     """Main numbers of the first rows, parsed without knowing the game, to guess the game by their count."""
     samples = []
     number_keys = layout.keys_of(NUMBER)
@@ -675,7 +690,7 @@ def _read_csv_records(
         if any(cell.strip() for cell in row)
     ]
     game = _game_for(
-        game_code, source_name, keys, sample_numbers((cells for _, cells in data), header_layout)
+        game_code, source_name, keys, numbers_for_guessing((cells for _, cells in data), header_layout)
     )
     if game is None:
         raise IngestError(
@@ -756,7 +771,7 @@ def _read_json_records(text: str, source_name: str, game_code: str | None) -> tu
     header_layout = _json_layout(draws, source_name)
     objects = [draw if isinstance(draw, dict) else {"value": draw} for draw in draws]
     game = _game_for(
-        game_code, source_name, list(header_layout.roles), sample_numbers(objects, header_layout)
+        game_code, source_name, list(header_layout.roles), numbers_for_guessing(objects, header_layout)
     )
     if game is None:
         raise IngestError(
