@@ -8,6 +8,9 @@ import time
 from collections.abc import Sequence
 
 
+DBT_PASSTHROUGH_COMMANDS = ("build", "dbt")
+
+
 def _print_load_report(report) -> None:
     print(report.summary())
     for reject in report.rejects:
@@ -134,12 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected or conflicting")
     ingest.set_defaults(handler=cmd_ingest)
 
-    build = commands.add_parser("build", help="dbt build (seeds, models, tests) on the current target")
-    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra dbt arguments, e.g. --select marts")
+    build = commands.add_parser(
+        "build", help="dbt build (seeds, models, tests) on the current target; extra arguments go to dbt"
+    )
     build.set_defaults(handler=cmd_build)
 
-    dbt = commands.add_parser("dbt", help="run any dbt command with the fcast profile and target")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt = commands.add_parser("dbt", help="run any dbt command with the fcast profile and target (fcast dbt test)")
     dbt.set_defaults(handler=cmd_dbt)
 
     docs = commands.add_parser("docs", help="generate the dbt docs site offline (target/static_index.html)")
@@ -152,7 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    dbt_arguments: list[str] = []
+    for position, token in enumerate(arguments):
+        if token in DBT_PASSTHROUGH_COMMANDS:
+            arguments, dbt_arguments = arguments[: position + 1], arguments[position + 1 :]
+            break
+    args = build_parser().parse_args(arguments)
+    if args.command in DBT_PASSTHROUGH_COMMANDS:
+        args.dbt_args = dbt_arguments
     from fcast import db
 
     try:

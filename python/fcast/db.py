@@ -143,7 +143,9 @@ class Warehouse:
     connection: Any
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.target == "postgres" else sql
+        if self.target != "postgres":
+            return sql
+        return sql.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.connection.execute(self._sql(sql), params)
