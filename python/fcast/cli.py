@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Sequence
 
-
 DBT_PASSTHROUGH_COMMANDS = ("build", "dbt")
 
 

@@ -33,6 +33,4 @@ def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.Completed
     command = [dbt_executable(), *arguments]
     if arguments and arguments[0] not in ("deps", "clean", "--version") and "--target" not in arguments:
         command += ["--target", target]
-    return subprocess.run(
-        command, cwd=paths.project_dir(), env=env, check=False, text=True, capture_output=capture
-    )
+    return subprocess.run(command, cwd=paths.project_dir(), env=env, check=False, text=True, capture_output=capture)

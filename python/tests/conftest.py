@@ -22,8 +22,14 @@ PROJECT_DIR = paths.project_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = PROJECT_DIR / "data" / "lottery"
 FCAST = [sys.executable, "-m", "fcast.cli"]
-_ENV_KEYS = ("FCAST_TARGET", "FCAST_DUCKDB_PATH", "PGDATABASE", "DBT_TARGET_PATH", "DBT_LOG_PATH",
-             "FCAST_PROJECT_DIR")
+_ENV_KEYS = (
+    "FCAST_TARGET",
+    "FCAST_DUCKDB_PATH",
+    "PGDATABASE",
+    "DBT_TARGET_PATH",
+    "DBT_LOG_PATH",
+    "FCAST_PROJECT_DIR",
+)
 
 
 @contextmanager
@@ -40,15 +46,22 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def run_fcast(*arguments: str, env: dict[str, str] | None = None, check: bool = True,
-              cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_fcast(
+    *arguments: str, env: dict[str, str] | None = None, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the real `fcast` command line in a child process."""
     result = subprocess.run(
-        [*FCAST, *arguments], env={**os.environ, **(env or {})}, cwd=cwd or PROJECT_DIR,
-        capture_output=True, text=True, check=False,
+        [*FCAST, *arguments],
+        env={**os.environ, **(env or {})},
+        cwd=cwd or PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"fcast {' '.join(arguments)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"fcast {' '.join(arguments)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

@@ -48,5 +48,8 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
         assert len(feature_columns) == 24
         assert (full.unique_id.values == truncated.unique_id.values).all()
         np.testing.assert_allclose(
-            full[feature_columns].to_numpy(float), truncated[feature_columns].to_numpy(float), rtol=1e-9, atol=1e-9
+            full[feature_columns].to_numpy(float),
+            truncated[feature_columns].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-9,
         )

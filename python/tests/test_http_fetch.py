@@ -83,9 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, b"ok after %d" % count, "text/plain")
 
-    def _send(
-        self, status: int, body: bytes, content_type: str | None, extra: dict[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         for name, value in (extra or {}).items():
             self.send_header(name, value)
@@ -140,9 +138,7 @@ def session() -> Iterator[requests.Session]:
         yield http
 
 
-def make_fetcher(
-    tmp_path: Path, session: requests.Session, clock: FakeClock, **overrides: float | int
-) -> HttpFetcher:
+def make_fetcher(tmp_path: Path, session: requests.Session, clock: FakeClock, **overrides: float | int) -> HttpFetcher:
     options: dict[str, float | int] = {
         "timeout_s": 2.0,
         "max_retries": 3,
@@ -358,9 +354,7 @@ def test_polite_delay_with_real_clock(
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/draws.csv", "file:///tmp/draws.csv", "draws.csv", ""])
-def test_non_http_url_fails_at_once(
-    url: str, tmp_path: Path, session: requests.Session, clock: FakeClock
-) -> None:
+def test_non_http_url_fails_at_once(url: str, tmp_path: Path, session: requests.Session, clock: FakeClock) -> None:
     with pytest.raises(FetchError) as caught:
         make_fetcher(tmp_path, session, clock).fetch(url)
     assert caught.value.attempts == 0

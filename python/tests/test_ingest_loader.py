@@ -48,8 +48,16 @@ def test_the_same_draws_from_another_source_add_nothing(warehouse_env, tmp_path)
     csv_rows = ["開催回,日付,第1数字,第2数字,第3数字,第4数字,第5数字,ボーナス数字"]
     for draw in shipped("miniloto")[:30]:
         y, m, d = draw["date"].split("-")
-        csv_rows.append(",".join([f"第{draw['round']}回", f"{y}/{int(m)}/{int(d)}",
-                                  *map(str, draw["numbers"]), str(draw["bonus"][0])]))
+        csv_rows.append(
+            ",".join(
+                [
+                    f"第{draw['round']}回",
+                    f"{y}/{int(m)}/{int(d)}",
+                    *map(str, draw["numbers"]),
+                    str(draw["bonus"][0]),
+                ]
+            )
+        )
     path = tmp_path / "miniloto_from_site.csv"
     path.write_bytes("\r\n".join(csv_rows).encode("cp932"))
     report = load_draws(read_source(str(path)))
@@ -58,23 +66,29 @@ def test_the_same_draws_from_another_source_add_nothing(warehouse_env, tmp_path)
 
 
 def test_rule_breaking_rows_are_rejected_with_file_row_and_rule(warehouse_env, tmp_path):
-    path = write_json(tmp_path / "loto6_bad.json", [
-        {"round": 1, "date": "2000-10-05", "numbers": [2, 8, 10, 13, 27, 30], "bonus": [39]},
-        {"round": 2, "date": "2000-10-12", "numbers": [9, 13, 21, 32, 33], "bonus": [1]},
-        {"round": 3, "date": "2000-10-19", "numbers": [1, 5, 15, 31, 36, 44], "bonus": [2]},
-        {"round": 4, "date": "2000-10-26", "numbers": [1, 5, 5, 31, 36, 40], "bonus": [2]},
-    ])
+    path = write_json(
+        tmp_path / "loto6_bad.json",
+        [
+            {"round": 1, "date": "2000-10-05", "numbers": [2, 8, 10, 13, 27, 30], "bonus": [39]},
+            {"round": 2, "date": "2000-10-12", "numbers": [9, 13, 21, 32, 33], "bonus": [1]},
+            {"round": 3, "date": "2000-10-19", "numbers": [1, 5, 15, 31, 36, 44], "bonus": [2]},
+            {"round": 4, "date": "2000-10-26", "numbers": [1, 5, 5, 31, 36, 40], "bonus": [2]},
+        ],
+    )
     report = load_draws(read_source(str(path)))
     assert report.added == 1
     assert {(r.source_row, r.rule) for r in report.rejects} == {
-        (2, "main_count"), (3, "number_range"), (4, "repeat_in_select_game"),
+        (2, "main_count"),
+        (3, "number_range"),
+        (4, "repeat_in_select_game"),
     }
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
             "select source_name, source_row, rule, message, original_record from raw.ingest_rejects order by source_row"
         )
     assert [(name, row, rule) for name, row, rule, _, _ in rows] == [
-        ("loto6_bad.json", 2, "main_count"), ("loto6_bad.json", 3, "number_range"),
+        ("loto6_bad.json", 2, "main_count"),
+        ("loto6_bad.json", 3, "number_range"),
         ("loto6_bad.json", 4, "repeat_in_select_game"),
     ]
     assert "44" in rows[1][3] and json.loads(rows[1][4])["numbers"][-1] == 44
@@ -83,10 +97,13 @@ def test_rule_breaking_rows_are_rejected_with_file_row_and_rule(warehouse_env, t
 
 
 def test_bingo5_column_rule(warehouse_env, tmp_path):
-    path = write_json(tmp_path / "bingo5_bad.json", [
-        {"round": 1, "date": "2017-04-05", "numbers": [1, 10, 13, 19, 23, 28, 35, 37], "bonus": []},
-        {"round": 2, "date": "2017-04-12", "numbers": [1, 2, 13, 19, 23, 28, 35, 37], "bonus": []},
-    ])
+    path = write_json(
+        tmp_path / "bingo5_bad.json",
+        [
+            {"round": 1, "date": "2017-04-05", "numbers": [1, 10, 13, 19, 23, 28, 35, 37], "bonus": []},
+            {"round": 2, "date": "2017-04-12", "numbers": [1, 2, 13, 19, 23, 28, 35, 37], "bonus": []},
+        ],
+    )
     report = load_draws(read_source(str(path)))
     assert report.added == 1
     assert [(r.source_row, r.rule) for r in report.rejects] == [(2, "column_range")]
@@ -121,9 +138,12 @@ def test_bonus_order_does_not_make_a_conflict(warehouse_env, tmp_path):
 
 
 def test_cli_reports_rejects_and_fails_on_unreadable_files(duckdb_env, tmp_path):
-    bad = write_json(tmp_path / "loto6_bad.json", [
-        {"round": 5, "date": "2000-11-02", "numbers": [1, 2, 3, 4, 5, 99], "bonus": [7]},
-    ])
+    bad = write_json(
+        tmp_path / "loto6_bad.json",
+        [
+            {"round": 5, "date": "2000-11-02", "numbers": [1, 2, 3, 4, 5, 99], "bonus": [7]},
+        ],
+    )
     result = run_fcast("ingest", str(bad), env=duckdb_env)
     assert "loto6_bad.json, row 1: number_range" in result.stdout
     assert run_fcast("ingest", "--strict", str(bad), env=duckdb_env, check=False).returncode == 1

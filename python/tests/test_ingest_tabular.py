@@ -81,9 +81,7 @@ def test_parse_date_accepts_the_circulating_formats(text: str, expected: dt.date
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "2000/13/01", "2000/2/30", "10/5/2000", "123", "令和6年6月19日", "date"]
-)
+@pytest.mark.parametrize("text", ["", "2000/13/01", "2000/2/30", "10/5/2000", "123", "令和6年6月19日", "date"])
 def test_parse_date_rejects_what_is_not_a_date(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
@@ -204,9 +202,7 @@ def test_utf8_bom_csv_with_full_width_headers_guesses_the_game_by_count(tmp_path
     draws = shipped_draws("miniloto")[:3]
     lines = ["回号,抽選日,数字１,数字２,数字３,数字４,数字５,数字B"]
     for draw in draws:
-        lines.append(
-            ",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])])
-        )
+        lines.append(",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])]))
     path = write_file(tmp_path, "history.csv", "\n".join(lines), encoding="utf-8-sig")
 
     result = read_tabular(path)
@@ -252,9 +248,7 @@ def test_tousen_bangou_digit_strings_keep_leading_zeros(tmp_path: Path) -> None:
 
 def test_tousen_bangou_of_numbers3_guessed_by_digit_count(tmp_path: Path) -> None:
     draw = shipped_draw("numbers3", 5590)  # 017
-    path = write_file(
-        tmp_path, "results.csv", f"回別,抽選日,当選番号\n第5590回,{slash_date(draw['date'])},017\n"
-    )
+    path = write_file(tmp_path, "results.csv", f"回別,抽選日,当選番号\n第5590回,{slash_date(draw['date'])},017\n")
 
     result = read_tabular(path)
 
@@ -267,9 +261,7 @@ def test_english_headers(tmp_path: Path) -> None:
     draws = shipped_draws("loto6")[:2]
     lines = ["draw_no,draw_date,n1,n2,n3,n4,n5,n6,bonus"]
     for draw in draws:
-        lines.append(
-            ",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])])
-        )
+        lines.append(",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])]))
     path = write_file(tmp_path, "export.csv", "\n".join(lines))
 
     result = read_tabular(path)
@@ -283,9 +275,7 @@ def test_english_numbers_cell_and_round_date_columns(tmp_path: Path) -> None:
     draw = shipped_draws("loto7")[0]
     numbers = " ".join(map(str, draw["numbers"]))
     first_bonus, second_bonus = draw["bonus"]
-    text = (
-        f'round,date,numbers,b1,b2\n{draw["round"]},{draw["date"]},"{numbers}",{first_bonus},{second_bonus}\n'
-    )
+    text = f'round,date,numbers,b1,b2\n{draw["round"]},{draw["date"]},"{numbers}",{first_bonus},{second_bonus}\n'
     path = write_file(tmp_path, "export.csv", text)
 
     result = read_tabular(path)
@@ -435,9 +425,7 @@ def test_empty_numbers_cell_is_missing_numbers(tmp_path: Path) -> None:
 def test_game_code_given_overrides_the_file_name_and_source_name_is_kept(tmp_path: Path) -> None:
     draw = shipped_draw("loto7", 658)
     numbers = " ".join(map(str, draw["numbers"]))
-    path = write_file(
-        tmp_path, "loto6.csv", f"開催回,抽選日,本数字,ボーナス数字\n658,{draw['date']},{numbers},11 20\n"
-    )
+    path = write_file(tmp_path, "loto6.csv", f"開催回,抽選日,本数字,ボーナス数字\n658,{draw['date']},{numbers},11 20\n")
 
     result = read_tabular(path, game_code="loto7", source_name="upload-17.csv")
 
@@ -556,9 +544,7 @@ def test_file_without_recognisable_columns(tmp_path: Path) -> None:
 
 def test_game_that_cannot_be_guessed(tmp_path: Path) -> None:
     numbers_header = ",".join(f"n{index}" for index in range(1, 11))
-    path = write_file(
-        tmp_path, "export.csv", f"draw_no,date,{numbers_header}\n1,2020-01-01,{numbers_header}\n"
-    )
+    path = write_file(tmp_path, "export.csv", f"draw_no,date,{numbers_header}\n1,2020-01-01,{numbers_header}\n")
     with pytest.raises(IngestError, match="--game"):
         read_tabular(path)
 

@@ -27,22 +27,51 @@ def _append_rows(path, rows: list[dict]) -> None:
 def _add_made_up_game(project) -> None:
     """Kansai4: a made-up select game, 4 of 1..20 with one bonus, drawn on Wednesdays and Saturdays."""
     seeds = project / "seeds"
-    _append_rows(seeds / "games.csv", [{
-        "game_code": "kansai4", "game_name": "Kansai4", "family": "select", "main_count": 4, "number_min": 1,
-        "number_max": 20, "bonus_count": 1, "number_order": "ascending", "active_from": "2024-01-06",
-        "history_file": "data/lottery/kansai4.json", "name_aliases": "kansai4|関西4",
-    }])
-    _append_rows(seeds / "slots.csv", [
-        {"game_code": "kansai4", "slot_index": s, "slot_name": f"N{s}", "slot_min": s, "slot_max": 16 + s}
-        for s in range(1, 5)
-    ])
-    _append_rows(seeds / "draw_calendar_weekdays.csv", [
-        {"game_code": "kansai4", "era_from": "2024-01-06", "era_to": "", "iso_weekday": day, "every_n_weeks": 1}
-        for day in (3, 6)
-    ])
-    _append_rows(seeds / "draw_calendar_closures.csv", [
-        {"game_code": "kansai4", "month_day": md, "reason": "year end"} for md in ("12-31", "01-01", "01-02", "01-03")
-    ])
+    _append_rows(
+        seeds / "games.csv",
+        [
+            {
+                "game_code": "kansai4",
+                "game_name": "Kansai4",
+                "family": "select",
+                "main_count": 4,
+                "number_min": 1,
+                "number_max": 20,
+                "bonus_count": 1,
+                "number_order": "ascending",
+                "active_from": "2024-01-06",
+                "history_file": "data/lottery/kansai4.json",
+                "name_aliases": "kansai4|関西4",
+            }
+        ],
+    )
+    _append_rows(
+        seeds / "slots.csv",
+        [
+            {"game_code": "kansai4", "slot_index": s, "slot_name": f"N{s}", "slot_min": s, "slot_max": 16 + s}
+            for s in range(1, 5)
+        ],
+    )
+    _append_rows(
+        seeds / "draw_calendar_weekdays.csv",
+        [
+            {
+                "game_code": "kansai4",
+                "era_from": "2024-01-06",
+                "era_to": "",
+                "iso_weekday": day,
+                "every_n_weeks": 1,
+            }
+            for day in (3, 6)
+        ],
+    )
+    _append_rows(
+        seeds / "draw_calendar_closures.csv",
+        [
+            {"game_code": "kansai4", "month_day": md, "reason": "year end"}
+            for md in ("12-31", "01-01", "01-02", "01-03")
+        ],
+    )
 
 
 def _write_history(project) -> list[dict]:
@@ -72,9 +101,11 @@ def test_a_made_up_seventh_game_flows_through_every_mart(tmp_path):
     _add_made_up_game(project)
     draws = _write_history(project)
     env = {
-        "FCAST_PROJECT_DIR": str(project), "FCAST_TARGET": "duckdb",
+        "FCAST_PROJECT_DIR": str(project),
+        "FCAST_TARGET": "duckdb",
         "FCAST_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
-        "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
     result = run_fcast("main", env=env, cwd=project)
     assert f"kansai4.json (kansai4): {len(draws)} read, {len(draws)} added" in result.stdout

@@ -56,7 +56,12 @@ def test_neuralforecast_frames_have_the_expected_columns_and_types(built_env):
     assert len(hist) == 19 and len(fut) == 5
     assert not train[["y", *hist, *fut]].isna().any().any()
     assert set(static.columns) - {"unique_id"} == {
-        "stat_slot_index", "stat_slot_min", "stat_slot_max", "stat_family_code", "stat_game_size", "stat_main_count"
+        "stat_slot_index",
+        "stat_slot_min",
+        "stat_slot_max",
+        "stat_family_code",
+        "stat_game_size",
+        "stat_main_count",
     }
     assert len(static) == sum(game.main_count for game in GAMES.values())
     loto7_n3 = static.set_index("unique_id").loc["loto7_N3"]
@@ -88,15 +93,19 @@ def test_ball_stats_cover_every_number_of_each_range(built_env):
     counts = shipped_draw_counts()
     for code, balls, lowest, highest, drawn, draws in rows:
         game = GAMES[code]
-        assert (balls, lowest, highest) == (game.number_max - game.number_min + 1, game.number_min, game.number_max)
+        assert (balls, lowest, highest) == (
+            game.number_max - game.number_min + 1,
+            game.number_min,
+            game.number_max,
+        )
         assert drawn == draws * game.main_count == counts[code] * game.main_count
 
 
 def test_bonus_numbers_stay_in_staging(built_env):
     with db.connect(read_only=True) as warehouse:
-        bonus = dict(warehouse.fetchall(
-            "select game_code, count(*) from staging.stg_raw__lottery_draw_bonus group by game_code"
-        ))
+        bonus = dict(
+            warehouse.fetchall("select game_code, count(*) from staging.stg_raw__lottery_draw_bonus group by game_code")
+        )
         series = [row[0] for row in warehouse.fetchall("select distinct unique_id from marts.fct_series_long")]
     assert bonus["loto7"] == 2 * shipped_draw_counts()["loto7"]
     assert "numbers3" not in bonus

@@ -201,9 +201,7 @@ class HttpFetcher:
         delay = retry_after if retry_after is not None else self.backoff_s * 2**attempt
         return min(delay, MAX_BACKOFF_S)
 
-    def _finish(
-        self, url: str, response: requests.Response, cached: _CacheEntry | None, attempts: int
-    ) -> FetchResult:
+    def _finish(self, url: str, response: requests.Response, cached: _CacheEntry | None, attempts: int) -> FetchResult:
         status = response.status_code
         if status == 304 and cached is not None:
             return self._from_cache(url, response, cached, attempts)
@@ -225,9 +223,7 @@ class HttpFetcher:
         self._store_cache(result)
         return result
 
-    def _from_cache(
-        self, url: str, response: requests.Response, cached: _CacheEntry, attempts: int
-    ) -> FetchResult:
+    def _from_cache(self, url: str, response: requests.Response, cached: _CacheEntry, attempts: int) -> FetchResult:
         result = FetchResult(
             url=url,
             status=304,

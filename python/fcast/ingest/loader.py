@@ -73,7 +73,13 @@ class _CanonicalDraw:
 
     @property
     def draw_hash(self) -> str:
-        payload = [self.game_code, self.draw_no, self.draw_date.isoformat(), list(self.numbers), sorted(self.bonus)]
+        payload = [
+            self.game_code,
+            self.draw_no,
+            self.draw_date.isoformat(),
+            list(self.numbers),
+            sorted(self.bonus),
+        ]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
     def difference_from(self, stored: _CanonicalDraw) -> str | None:
@@ -131,8 +137,17 @@ def load_draws(result: ReadResult) -> LoadReport:
             for rule, message in problems:
                 report.rejects.append(Reject(result.source_name, record.source_row, rule, message))
                 reject_rows.append(
-                    (subject, result.source_name, result.source_kind, result.file_hash, record.source_row,
-                     rule, message, record.original_json(), loaded_at)
+                    (
+                        subject,
+                        result.source_name,
+                        result.source_kind,
+                        result.file_hash,
+                        record.source_row,
+                        rule,
+                        message,
+                        record.original_json(),
+                        loaded_at,
+                    )
                 )
             continue
         canonical = _CanonicalDraw(
@@ -150,9 +165,20 @@ def load_draws(result: ReadResult) -> LoadReport:
                 if stored is None:
                     known[draw.draw_no] = draw
                     draw_rows.append(
-                        (game_code, draw.draw_no, draw.draw_date, json.dumps(list(draw.numbers)),
-                         json.dumps(list(draw.bonus)), draw.draw_hash, result.source_name, result.source_kind,
-                         result.file_hash, record.source_row, record.original_json(), loaded_at)
+                        (
+                            game_code,
+                            draw.draw_no,
+                            draw.draw_date,
+                            json.dumps(list(draw.numbers)),
+                            json.dumps(list(draw.bonus)),
+                            draw.draw_hash,
+                            result.source_name,
+                            result.source_kind,
+                            result.file_hash,
+                            record.source_row,
+                            record.original_json(),
+                            loaded_at,
+                        )
                     )
                     continue
                 difference = draw.difference_from(stored)
@@ -163,10 +189,22 @@ def load_draws(result: ReadResult) -> LoadReport:
                     Conflict(result.source_name, record.source_row, game_code, draw.draw_no, difference)
                 )
                 conflict_rows.append(
-                    (game_code, draw.draw_no, draw.draw_date, json.dumps(list(draw.numbers)),
-                     json.dumps(list(draw.bonus)), draw.draw_hash, stored.draw_hash, difference,
-                     result.source_name, result.source_kind, result.file_hash, record.source_row,
-                     record.original_json(), loaded_at)
+                    (
+                        game_code,
+                        draw.draw_no,
+                        draw.draw_date,
+                        json.dumps(list(draw.numbers)),
+                        json.dumps(list(draw.bonus)),
+                        draw.draw_hash,
+                        stored.draw_hash,
+                        difference,
+                        result.source_name,
+                        result.source_kind,
+                        result.file_hash,
+                        record.source_row,
+                        record.original_json(),
+                        loaded_at,
+                    )
                 )
         report.added = warehouse.insert_rows(LOTTERY_DRAWS, draw_rows)
         report.already_known += len(draw_rows) - report.added
@@ -176,9 +214,18 @@ def load_draws(result: ReadResult) -> LoadReport:
         warehouse.insert_rows(
             INGEST_FILES,
             [
-                (result.file_hash, subject, result.source_name, result.source_kind, report.records_read,
-                 report.added, report.already_known, len({r.source_row for r in report.rejects}),
-                 len(report.conflicts), loaded_at)
+                (
+                    result.file_hash,
+                    subject,
+                    result.source_name,
+                    result.source_kind,
+                    report.records_read,
+                    report.added,
+                    report.already_known,
+                    len({r.source_row for r in report.rejects}),
+                    len(report.conflicts),
+                    loaded_at,
+                )
                 for subject in subjects
             ],
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def read_panel_frame(path: Path) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as error:
         if isinstance(error, IngestError):
             raise
-        raise IngestError(f"{path.name}: cannot be read as a panel ({error}). Save it as UTF-8 CSV or Parquet.") from error
+        raise IngestError(
+            f"{path.name}: cannot be read as a panel ({error}). Save it as UTF-8 CSV or Parquet."
+        ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
@@ -138,8 +141,10 @@ def _check_frequency(clean: pd.DataFrame, is_date: bool, source_name: str) -> tu
             keep.append(series)
             continue
         if is_date:
-            frequency = pd.infer_freq(pd.DatetimeIndex(keys))
-            problem = None if frequency else "dates are not evenly spaced (no single frequency)"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pandas 3 announces a change of the return type only
+                frequency = pd.infer_freq(pd.DatetimeIndex(keys))
+            problem = None if frequency is not None else "dates are not evenly spaced (no single frequency)"
         else:
             steps = set(keys.diff().dropna().astype("int64"))
             problem = None if len(steps) == 1 else f"ds steps {sorted(steps)[:5]} are not one constant step"
@@ -154,6 +159,29 @@ def _check_frequency(clean: pd.DataFrame, is_date: bool, source_name: str) -> tu
     return kept, rejects
 
 
+def _conflicting_restatements(
+    warehouse: db.Warehouse, dataset_name: str, clean: pd.DataFrame, source_name: str
+) -> list[Reject]:
+    """Rows whose (unique_id, ds) is stored with another y: reported and kept aside, never overwritten."""
+    stored = warehouse.fetch_frame(
+        f"select unique_id, ds, y as stored_y from {PANEL_OBSERVATIONS.qualified_name} where dataset_name = ?",
+        (dataset_name,),
+    )
+    if stored.empty or clean.empty:
+        return []
+    merged = clean.merge(stored, on=["unique_id", "ds"], how="inner")
+    differing = merged[(merged["y"] - merged["stored_y"]).abs() > 1e-12]
+    return [
+        Reject(
+            source_name,
+            int(row.source_row),
+            "conflicting_restatement",
+            f"({row.unique_id}, {row.ds}) y={row.y} but the stored value is {row.stored_y}",
+        )
+        for row in differing.itertuples()
+    ]
+
+
 def load_panel(path: Path, dataset_name: str) -> PanelReport:
     if not _DATASET_NAME.match(dataset_name):
         raise IngestError(
@@ -163,12 +191,22 @@ def load_panel(path: Path, dataset_name: str) -> PanelReport:
     file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     frame = read_panel_frame(path)
     clean, rejects = validate_panel(frame, path.name)
-    report = PanelReport(path.name, dataset_name, rows_read=len(frame), rejects=rejects,
-                         series=clean["unique_id"].nunique())
+    report = PanelReport(
+        path.name, dataset_name, rows_read=len(frame), rejects=rejects, series=clean["unique_id"].nunique()
+    )
     loaded_at = _now()
     observations = [
-        (dataset_name, row.unique_id, int(row.ds), row.ds_date, float(row.y), path.name, file_hash,
-         int(row.source_row), loaded_at)
+        (
+            dataset_name,
+            row.unique_id,
+            int(row.ds),
+            row.ds_date,
+            float(row.y),
+            path.name,
+            file_hash,
+            int(row.source_row),
+            loaded_at,
+        )
         for row in clean.itertuples(index=False)
     ]
     feature_columns = [c for c in clean.columns if c.startswith(FEATURE_PREFIXES)]
@@ -179,18 +217,58 @@ def load_panel(path: Path, dataset_name: str) -> PanelReport:
     ]
     original = frame.to_dict(orient="index")
     reject_rows = [
-        (dataset_name, path.name, "panel", file_hash, r.source_row, r.rule, r.message,
-         json.dumps(original[r.source_row - 2], ensure_ascii=False, default=str), loaded_at)
+        (
+            dataset_name,
+            path.name,
+            "panel",
+            file_hash,
+            r.source_row,
+            r.rule,
+            r.message,
+            json.dumps(original[r.source_row - 2], ensure_ascii=False, default=str),
+            loaded_at,
+        )
         for r in rejects
     ]
     with db.connect() as warehouse:
+        restated = _conflicting_restatements(warehouse, dataset_name, clean, path.name)
+        if restated:
+            report.rejects.extend(restated)
+            rows = {r.source_row for r in restated}
+            observations = [row for row in observations if row[7] not in rows]
+            reject_rows.extend(
+                (
+                    dataset_name,
+                    path.name,
+                    "panel",
+                    file_hash,
+                    r.source_row,
+                    r.rule,
+                    r.message,
+                    json.dumps(original[r.source_row - 2], ensure_ascii=False, default=str),
+                    loaded_at,
+                )
+                for r in restated
+            )
         report.added = warehouse.insert_rows(PANEL_OBSERVATIONS, observations)
         report.already_known = len(observations) - report.added
         warehouse.insert_rows(PANEL_EXOGENOUS, exogenous)
         warehouse.insert_rows(INGEST_REJECTS, reject_rows)
         warehouse.insert_rows(
             INGEST_FILES,
-            [(file_hash, dataset_name, path.name, "panel", report.rows_read, report.added,
-              report.already_known, len({r.source_row for r in rejects}), 0, loaded_at)],
+            [
+                (
+                    file_hash,
+                    dataset_name,
+                    path.name,
+                    "panel",
+                    report.rows_read,
+                    report.added,
+                    report.already_known,
+                    len({r.source_row for r in rejects}),
+                    0,
+                    loaded_at,
+                )
+            ],
         )
     return report

@@ -42,9 +42,7 @@ def _column_range(record: DrawRecord, game: Game) -> list[Problem]:
     problems = []
     for slot, number in zip(game.slots, record.numbers, strict=True):
         if not slot.minimum <= number <= slot.maximum:
-            problems.append(
-                ("column_range", f"{slot.name}={number} outside its column {slot.minimum}..{slot.maximum}")
-            )
+            problems.append(("column_range", f"{slot.name}={number} outside its column {slot.minimum}..{slot.maximum}"))
     return problems
 
 
@@ -58,8 +56,12 @@ def _bonus(record: DrawRecord, game: Game) -> list[Problem]:
     if outside:
         problems.append(("bonus_range", f"bonus {outside} outside {game.number_min}..{game.number_max}"))
     if not game.allows_repeats and set(record.bonus) & set(record.numbers):
-        problems.append(("bonus_repeats_main", f"bonus {sorted(set(record.bonus) & set(record.numbers))} "
-                                               "is also a main number"))
+        problems.append(
+            (
+                "bonus_repeats_main",
+                f"bonus {sorted(set(record.bonus) & set(record.numbers))} is also a main number",
+            )
+        )
     return problems
 
 

@@ -255,13 +255,9 @@ def _aliases_longest_first(spaced: bool = False) -> list[tuple[str, str]]:
     names; otherwise aliases are compact like header labels ("numbers3").
     """
     normalise = _spaced_text if spaced else normalise_label
-    names = {
-        (normalise(name), game.code) for game in load_games().values() for name in (*game.aliases, game.code)
-    }
+    names = {(normalise(name), game.code) for game in load_games().values() for name in (*game.aliases, game.code)}
     if spaced:
-        names |= {
-            (normalise_label(name), game.code) for game in load_games().values() for name in game.aliases
-        }
+        names |= {(normalise_label(name), game.code) for game in load_games().values() for name in game.aliases}
     return sorted(names, key=lambda pair: len(pair[0]), reverse=True)
 
 
@@ -324,9 +320,7 @@ def resolve_game_code(game_code: str, source_name: str) -> Game:
     for alias, code in _aliases_longest_first():
         if alias == wanted:
             return games[code]
-    raise IngestError(
-        f"{source_name}: unknown game {game_code!r}; give --game one of: {', '.join(sorted(games))}"
-    )
+    raise IngestError(f"{source_name}: unknown game {game_code!r}; give --game one of: {', '.join(sorted(games))}")
 
 
 # --------------------------------------------------------------------------- row parsing (shared)
@@ -479,9 +473,7 @@ class _RowParser:
             return None, bonus_tokens
         return self._ints_or_problem(record, main_tokens, self.numbers_key), bonus_tokens
 
-    def _numbers_from_columns(
-        self, record: DrawRecord, cells: Mapping[str, Any]
-    ) -> tuple[list[int] | None, list[str]]:
+    def _numbers_from_columns(self, record: DrawRecord, cells: Mapping[str, Any]) -> tuple[list[int] | None, list[str]]:
         main_tokens: list[str] = []
         bonus_tokens: list[str] = []
         empty_keys = []
@@ -552,8 +544,7 @@ def build_records(
     """
     if not layout.has_numbers:
         raise IngestError(
-            f"{source_name}: no column holds the numbers of {game.name}. "
-            "Check the game (--game) and the header."
+            f"{source_name}: no column holds the numbers of {game.name}. Check the game (--game) and the header."
         )
     parser = _RowParser(layout, game)
     records = [parser.parse(source_row, cells, original) for source_row, cells, original in rows]
@@ -665,9 +656,7 @@ def _game_for(
     return get_game(guessed) if guessed else None
 
 
-def _read_csv_records(
-    text: str, source_name: str, suffix: str, game_code: str | None
-) -> tuple[Game, list[DrawRecord]]:
+def _read_csv_records(text: str, source_name: str, suffix: str, game_code: str | None) -> tuple[Game, list[DrawRecord]]:
     rows = _split_rows(text, _delimiter_of(text, suffix))
     first_index = next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
     if first_index is None:
@@ -689,9 +678,7 @@ def _read_csv_records(
         for row_number, row in enumerate(rows[header_index + 1 :], start=header_index + 2)
         if any(cell.strip() for cell in row)
     ]
-    game = _game_for(
-        game_code, source_name, keys, numbers_for_guessing((cells for _, cells in data), header_layout)
-    )
+    game = _game_for(game_code, source_name, keys, numbers_for_guessing((cells for _, cells in data), header_layout))
     if game is None:
         raise IngestError(
             f"{source_name}: cannot tell which game this file holds (no game name in the file name, and the "
@@ -762,17 +749,13 @@ def _read_json_records(text: str, source_name: str, game_code: str | None) -> tu
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise IngestError(
-            f"{source_name}: not valid JSON ({error}). Check that the file is complete."
-        ) from error
+        raise IngestError(f"{source_name}: not valid JSON ({error}). Check that the file is complete.") from error
     draws = _json_draw_list(document, source_name)
     if not draws:
         raise IngestError(f"{source_name}: the JSON array of draws is empty.")
     header_layout = _json_layout(draws, source_name)
     objects = [draw if isinstance(draw, dict) else {"value": draw} for draw in draws]
-    game = _game_for(
-        game_code, source_name, list(header_layout.roles), numbers_for_guessing(objects, header_layout)
-    )
+    game = _game_for(game_code, source_name, list(header_layout.roles), numbers_for_guessing(objects, header_layout))
     if game is None:
         raise IngestError(
             f"{source_name}: cannot tell which game this file holds (no game name in the file name, and the "
@@ -797,9 +780,7 @@ def read_tabular(path: Path, game_code: str | None = None, source_name: str | No
         raise IngestError(f"{name}: the file is empty. Check that the download finished.")
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        raise IngestError(
-            f"{name}: this is an HTML page; read it with the HTML reader (fcast.ingest.html_pages)."
-        )
+        raise IngestError(f"{name}: this is an HTML page; read it with the HTML reader (fcast.ingest.html_pages).")
     text = decode_text(data, name)
     is_json = suffix == ".json" or text.lstrip()[:1] in ("[", "{")
     if is_json:
