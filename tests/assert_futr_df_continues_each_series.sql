@@ -3,7 +3,10 @@
 with
 
 last_draws as (
-    select unique_id, max(ds) as last_ds, max(draw_date) as last_draw_date
+    select
+        unique_id,
+        max(ds) as last_ds,
+        max(draw_date) as last_draw_date
     from {{ ref('fct_series_long') }}
     where dataset_name = 'lottery'
     group by unique_id
@@ -20,7 +23,9 @@ future as (
     group by unique_id
 )
 
-select last_draws.*, future.*
+select
+    last_draws.*,
+    future.*
 from last_draws
 inner join {{ ref('stg_reference__slots') }} as slots on last_draws.unique_id = slots.unique_id
 inner join {{ ref('stg_reference__games') }} as games on slots.game_code = games.game_code

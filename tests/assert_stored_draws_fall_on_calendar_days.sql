@@ -3,11 +3,17 @@
 with
 
 draws as (
-    select game_code, draw_no, draw_date from {{ ref('stg_raw__lottery_draws') }}
+    select
+        game_code,
+        draw_no,
+        draw_date
+    from {{ ref('stg_raw__lottery_draws') }}
 ),
 
 scheduled as (
-    select distinct draws.game_code, draws.draw_no
+    select distinct
+        draws.game_code,
+        draws.draw_no
     from draws
     inner join {{ ref('draw_calendar_weekdays') }} as weekdays
         on

@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 -- Derived series per lottery slot. Every value at draw t uses draws up to and including t only.
 -- Windows at the start of a series cover the draws available so far; lags before the first
 -- draw take the series' first value; draws_since_value counts the draws seen so far when the
@@ -5,7 +6,10 @@
 with
 
 series as (
-    select unique_id, ds, y
+    select
+        unique_id,
+        ds,
+        y
     from {{ ref('int_series_long') }}
     where dataset_name = 'lottery'
 ),

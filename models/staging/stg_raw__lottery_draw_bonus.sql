@@ -18,4 +18,4 @@ select
     positions.bonus_index,
     {{ json_array_int('draws.bonus_json', 'positions.bonus_index - 1') }} as bonus_number
 from draws
-inner join positions on positions.bonus_index <= draws.bonus_count
+inner join positions on draws.bonus_count >= positions.bonus_index

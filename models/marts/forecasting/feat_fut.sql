@@ -2,7 +2,10 @@
 with
 
 draws as (
-    select distinct game_code, draw_no, draw_date
+    select distinct
+        game_code,
+        draw_no,
+        draw_date
     from {{ ref('int_draw_slot_values') }}
 ),
 

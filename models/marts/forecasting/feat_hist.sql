@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 -- hist_ features of every lottery series: a value at draw t uses draws up to and including t.
 select
     unique_id,

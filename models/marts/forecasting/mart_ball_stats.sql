@@ -13,11 +13,11 @@ numbers as (
 balls as (
     select
         games.game_code,
-        games.number_min + numbers.ball_offset as ball_number,
         games.main_count,
-        games.game_size
+        games.game_size,
+        games.number_min + numbers.ball_offset as ball_number
     from games
-    inner join numbers on numbers.ball_offset < games.game_size
+    inner join numbers on games.game_size > numbers.ball_offset
 ),
 
 main_draws as (
@@ -48,7 +48,7 @@ draw_totals as (
     group by game_code
 )
 
-select
+select  -- noqa: ST06
     balls.game_code,
     balls.ball_number,
     cast(draw_totals.draws as bigint) as draws,

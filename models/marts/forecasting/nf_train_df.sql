@@ -1,9 +1,10 @@
+-- noqa: disable=LT02
 -- What NeuralForecast.fit(df=...) takes: unique_id, ds, y and every hist_ and fut_ feature.
 select
-    long.unique_id,
-    long.ds,
-    long.y,
-    long.game_code,
+    series.unique_id,
+    series.ds,
+    series.y,
+    series.game_code,
     {%- for column in derived_series_columns() %}
     hist.hist_{{ column }},
     {%- endfor %}
@@ -12,6 +13,6 @@ select
     fut.fut_day_of_year,
     fut.fut_days_since_prev_draw,
     fut.fut_draw_no_parity
-from {{ ref('fct_series_long') }} as long
-inner join {{ ref('feat_hist') }} as hist on long.unique_id = hist.unique_id and long.ds = hist.ds
-inner join {{ ref('feat_fut') }} as fut on long.unique_id = fut.unique_id and long.ds = fut.ds
+from {{ ref('fct_series_long') }} as series
+inner join {{ ref('feat_hist') }} as hist on series.unique_id = hist.unique_id and series.ds = hist.ds
+inner join {{ ref('feat_fut') }} as fut on series.unique_id = fut.unique_id and series.ds = fut.ds
