@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fcast import db
 from fcast.games import Game, load_games
-from fcast.ingest.records import DrawRecord, ReadResult
+from fcast.ingest.records import DrawRecord, ReadResult, utc_now
 from fcast.ingest.rules import check_draw
 from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, LOTTERY_DRAW_CONFLICTS, LOTTERY_DRAWS
 
@@ -94,10 +94,6 @@ class _CanonicalDraw:
         return "; ".join(differences) or None
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _resolve_game(record: DrawRecord, result: ReadResult, games: dict[str, Game]) -> Game | None:
     code = record.game_code or result.game_code
     return games.get(code) if code else None
@@ -121,7 +117,7 @@ def load_draws(result: ReadResult) -> LoadReport:
     """Check every record against its game's rules and load it. Returns what happened, row by row."""
     games = load_games()
     report = LoadReport(result.source_name, records_read=len(result.records))
-    loaded_at = _now()
+    loaded_at = utc_now()
     accepted: dict[str, list[tuple[DrawRecord, _CanonicalDraw]]] = {}
     reject_rows = []
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from fcast import db
-from fcast.ingest.loader import Reject, _now
-from fcast.ingest.records import IngestError
+from fcast.ingest.loader import Reject
+from fcast.ingest.records import IngestError, utc_now
 from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, PANEL_EXOGENOUS, PANEL_OBSERVATIONS
 
 REQUIRED_COLUMNS = ("unique_id", "ds", "y")
@@ -194,7 +194,7 @@ def load_panel(path: Path, dataset_name: str) -> PanelReport:
     report = PanelReport(
         path.name, dataset_name, rows_read=len(frame), rejects=rejects, series=clean["unique_id"].nunique()
     )
-    loaded_at = _now()
+    loaded_at = utc_now()
     observations = [
         (
             dataset_name,
@@ -216,40 +216,25 @@ def load_panel(path: Path, dataset_name: str) -> PanelReport:
         for unique_id, ds, value in zip(clean["unique_id"], clean["ds"], clean[column], strict=True)
     ]
     original = frame.to_dict(orient="index")
-    reject_rows = [
-        (
-            dataset_name,
-            path.name,
-            "panel",
-            file_hash,
-            r.source_row,
-            r.rule,
-            r.message,
-            json.dumps(original[r.source_row - 2], ensure_ascii=False, default=str),
-            loaded_at,
-        )
-        for r in rejects
-    ]
     with db.connect() as warehouse:
         restated = _conflicting_restatements(warehouse, dataset_name, clean, path.name)
-        if restated:
-            report.rejects.extend(restated)
-            rows = {r.source_row for r in restated}
-            observations = [row for row in observations if row[7] not in rows]
-            reject_rows.extend(
-                (
-                    dataset_name,
-                    path.name,
-                    "panel",
-                    file_hash,
-                    r.source_row,
-                    r.rule,
-                    r.message,
-                    json.dumps(original[r.source_row - 2], ensure_ascii=False, default=str),
-                    loaded_at,
-                )
-                for r in restated
+        report.rejects.extend(restated)
+        restated_rows = {reject.source_row for reject in restated}
+        observations = [row for row in observations if row[7] not in restated_rows]
+        reject_rows = [
+            (
+                dataset_name,
+                path.name,
+                "panel",
+                file_hash,
+                reject.source_row,
+                reject.rule,
+                reject.message,
+                json.dumps(original[reject.source_row - 2], ensure_ascii=False, default=str),
+                loaded_at,
             )
+            for reject in report.rejects
+        ]
         report.added = warehouse.insert_rows(PANEL_OBSERVATIONS, observations)
         report.already_known = len(observations) - report.added
         warehouse.insert_rows(PANEL_EXOGENOUS, exogenous)

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def utc_now() -> dt.datetime:
+    """Load times are stored as naive UTC timestamps (portable across DuckDB and PostgreSQL)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 class IngestError(ValueError):
     """A file that cannot be read at all (wrong format, no usable columns, a JavaScript-only page)."""
 
