@@ -7,6 +7,7 @@ holds the lock, and closed before anything else (dbt, the UI) needs the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -95,7 +96,9 @@ def ensure_postgres_database() -> None:
         with psycopg.connect(_postgres_conninfo("postgres"), autocommit=True) as connection:
             exists = connection.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
             if not exists:
-                connection.execute(f'create database "{database}"')
+                # Another process may create it a moment before this one.
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    connection.execute(f'create database "{database}"')
     except psycopg.OperationalError as error:
         raise WarehouseError(
             f"Cannot reach PostgreSQL ({describe_target()}): {error}. Start the server or set "

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from fcast import db
 from fcast.ingest.loader import load_draws
 from fcast.ingest.sources import read_source
 
-from .conftest import SHIPPED, run_fcast
+from .conftest import FCAST, SHIPPED, environment, run_fcast, temporary_postgres_database
 
 
 def count(sql: str) -> int:
@@ -149,3 +151,23 @@ def test_cli_reports_rejects_and_fails_on_unreadable_files(duckdb_env, tmp_path)
     assert run_fcast("ingest", "--strict", str(bad), env=duckdb_env, check=False).returncode == 1
     missing = run_fcast("ingest", str(tmp_path / "nope.csv"), env=duckdb_env, check=False)
     assert missing.returncode == 1 and "nope.csv: no such file" in missing.stderr
+
+
+def test_concurrent_ingests_on_postgres_store_each_draw_once(postgres_server):
+    with temporary_postgres_database() as name:
+        env = {"FCAST_TARGET": "postgres", "PGDATABASE": name}
+        workers = [
+            subprocess.Popen(
+                [*FCAST, "ingest", str(SHIPPED / "loto7.json"), str(SHIPPED / "bingo5.json")],
+                env={**os.environ, **env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [worker.communicate(timeout=120) for worker in workers]
+        assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
+        with environment(env):
+            assert count("select count(*) from raw.lottery_draws") == 658 + 451
+            assert count("select count(*) from raw.ingest_files") == 2
