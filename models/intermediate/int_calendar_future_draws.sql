@@ -1,5 +1,4 @@
--- The next draws of every active game after its last stored draw, from the calendar seeds alone:
--- weekdays per era (every n weeks counted from the era start), the yearly closures, one-off skips.
+-- The next draws of every active game after its last stored draw, from the calendar seeds alone.
 {%- set max_horizon = var('futr_max_horizon') %}
 {#- Enough days for max_horizon draws of the sparsest schedule (every other week) plus closures. -#}
 {%- set days_ahead = max_horizon * 14 + 21 %}
@@ -39,29 +38,11 @@ candidate_days as (
 scheduled_days as (
     select candidate_days.*
     from candidate_days
-    inner join {{ ref('draw_calendar_weekdays') }} as weekdays
-        on
-            candidate_days.game_code = weekdays.game_code
-            and candidate_days.draw_date >= weekdays.era_from
-            and (weekdays.era_to is null or candidate_days.draw_date <= weekdays.era_to)
-            and cast(extract(isodow from candidate_days.draw_date) as integer) = weekdays.iso_weekday
-            and mod(
-                cast(floor({{ days_between('weekdays.era_from', 'candidate_days.draw_date') }} / 7.0) as integer),
-                weekdays.every_n_weeks
-            ) = 0
-    left join {{ ref('draw_calendar_closures') }} as closures
-        on
-            candidate_days.game_code = closures.game_code
-            and {{ month_day('candidate_days.draw_date') }} = closures.month_day
-    left join {{ ref('draw_calendar_skips') }} as skips
-        on
-            candidate_days.game_code = skips.game_code
-            and candidate_days.draw_date = skips.skip_date
+    {{ draw_calendar_joins('candidate_days', 'draw_date') }}
     inner join {{ ref('stg_reference__games') }} as games
         on candidate_days.game_code = games.game_code
     where
-        closures.game_code is null
-        and skips.game_code is null
+        {{ draw_calendar_is_open() }}
         and (games.active_to is null or candidate_days.draw_date <= games.active_to)
 ),
 
