@@ -172,9 +172,7 @@ class PeakSampler:
             self._stop.wait(SAMPLE_INTERVAL_S)
 
 
-def run_measured(
-    command: Sequence[str], log_path: Path, pg_database: str | None, timeout_s: float | None
-) -> Measured:
+def run_measured(command: Sequence[str], log_path: Path, pg_database: str | None, timeout_s: float | None) -> Measured:
     """Run a command with its output in log_path; measure wall time and peak memory."""
     started = time.perf_counter()
     with log_path.open("w", encoding="utf-8") as log:
@@ -272,25 +270,24 @@ class Workspace:
     def cleanup(self) -> None:
         import psycopg
 
+        if self.keep:
+            print(f"kept {self.root} and databases {', '.join(self.databases) or '-'}", file=sys.stderr)
+            return
         for name in self.databases:
             try:
                 with psycopg.connect(_pg_admin_conninfo(), autocommit=True) as connection:
                     connection.execute(f'drop database if exists "{name}" with (force)')
             except psycopg.Error as error:
                 print(f"warning: could not drop database {name}: {error}", file=sys.stderr)
-        if self.keep:
-            print(f"kept {self.root}", file=sys.stderr)
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _pg_admin_conninfo() -> str:
     from fcast import db
 
     settings = db.postgres_settings()
-    return (
-        f"host={settings['PGHOST']} port={settings['PGPORT']} user={settings['PGUSER']} dbname=postgres"
-        + (f" password={settings['PGPASSWORD']}" if settings["PGPASSWORD"] else "")
+    return f"host={settings['PGHOST']} port={settings['PGPORT']} user={settings['PGUSER']} dbname=postgres" + (
+        f" password={settings['PGPASSWORD']}" if settings["PGPASSWORD"] else ""
     )
 
 
@@ -465,8 +462,7 @@ def append_synthetic_seeds(project: Path, spec: SynthSpec) -> None:
     _append_csv(
         seeds / "games.csv",
         [
-            f"{code},{code.capitalize()},select,{k},{SYNTH_MIN},{SYNTH_MAX},{SYNTH_BONUS},ascending,"
-            f"{start},,,{code}"
+            f"{code},{code.capitalize()},select,{k},{SYNTH_MIN},{SYNTH_MAX},{SYNTH_BONUS},ascending,{start},,,{code}"
             for code in codes
         ],
     )
@@ -661,9 +657,7 @@ def print_table(figures: list[Figure]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", choices=("duckdb", "postgres", "both"), default="both")
     parser.add_argument("--games", type=int, default=1000, help="synthetic games in the scale-up")
     parser.add_argument("--draws", type=int, default=2000, help="draws per synthetic game")
@@ -673,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-scaleup", action="store_true", help="only figures 1 and 2")
     parser.add_argument("--skip-real", action="store_true", help="only the scale-up (figure 3)")
     parser.add_argument("--timeout-s", type=float, help="kill any measured command running longer")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (for debugging)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and databases (debugging)")
     parser.add_argument("--output-json", type=Path, help="write every figure as JSON here")
     return parser
 

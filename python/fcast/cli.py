@@ -86,14 +86,36 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_registry_scan(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.registry.scan import ALL_LIBRARIES, DEFAULT_LIBRARIES, RegistryScanError, scan
+
+    db.ensure_raw_tables()
+    libraries = list(ALL_LIBRARIES) if args.all else (args.libraries or list(DEFAULT_LIBRARIES))
+    failed = 0
+    for library in libraries:
+        print(f"scanning {library} ...", flush=True)
+        try:
+            outcome = scan(library, python=args.python, force=args.force)
+        except RegistryScanError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"  {outcome.summary()}")
+        failed += outcome.status == "failed"
+    return 1 if failed else 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
-    """The main job: ingest the shipped history of every game, then build and test every dbt model."""
+    """The main job: ingest the shipped history, scan neuralforecast, build and test every dbt model."""
     from fcast import db
 
     started = time.perf_counter()
     print(f"fcast main on {db.describe_target()}")
     ingest_args = argparse.Namespace(paths=[], game=None, panel=None, strict=False)
     if cmd_ingest(ingest_args) != 0:
+        return 1
+    if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, force=False)) != 0:
         return 1
     code = cmd_build(argparse.Namespace(dbt_args=[]))
     print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
@@ -146,6 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="generate the dbt docs site offline (target/static_index.html)")
     docs.set_defaults(handler=cmd_docs)
+
+    registry = commands.add_parser("registry", help="the spec registry of forecasting libraries")
+    registry_commands = registry.add_subparsers(dest="registry_command", required=True, metavar="ACTION")
+    registry_scan = registry_commands.add_parser(
+        "scan", help="introspect libraries into version-keyed registry tables (default: neuralforecast)"
+    )
+    registry_scan.add_argument(
+        "libraries",
+        nargs="*",
+        metavar="LIBRARY",
+        help="neuralforecast, statsforecast, mlforecast, utilsforecast, hierarchicalforecast, coreforecast",
+    )
+    registry_scan.add_argument("--all", action="store_true", help="scan all six libraries")
+    registry_scan.add_argument("--python", help="scan the libraries installed for this interpreter instead")
+    registry_scan.add_argument("--force", action="store_true", help="scan again even when the key is stored")
+    registry_scan.set_defaults(handler=cmd_registry_scan)
 
     database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
     database.add_argument("action", choices=("init", "info"))

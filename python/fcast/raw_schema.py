@@ -151,3 +151,167 @@ RAW_TABLES: tuple[RawTable, ...] = (
     PANEL_OBSERVATIONS,
     PANEL_EXOGENOUS,
 )
+
+
+# --- Spec registry (fcast registry scan). Every fact is keyed by the environment key. ---
+
+REGISTRY_ENVIRONMENTS = RawTable(
+    name="registry_environments",
+    description="One row per scanned environment: a library version with the Python, torch and accelerator.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("library_version", "varchar(64) not null"),
+        ("version_sort_key", "varchar(64) not null"),
+        ("python_version", "varchar(32) not null"),
+        ("torch_version", "varchar(64) not null"),
+        ("accelerator", "varchar(128) not null"),
+        ("interpreter", "text not null"),
+        ("scanner_version", "varchar(32) not null"),
+        ("status", "varchar(16) not null"),
+        ("error", "text not null"),
+        ("duration_seconds", "float8 not null"),
+        ("scanned_at", "timestamp not null"),
+    ),
+    primary_key=("env_key",),
+)
+
+REGISTRY_SYMBOLS = RawTable(
+    name="registry_symbols",
+    description="Modules, classes, functions, methods of a scanned library.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("symbol", "varchar(400) not null"),
+        ("module", "varchar(300) not null"),
+        ("qualname", "varchar(300) not null"),
+        ("kind", "varchar(16) not null"),
+        ("parent_symbol", "varchar(400) not null"),
+        ("is_public", "boolean not null"),
+        ("summary", "text not null"),
+        ("import_error", "text not null"),
+    ),
+    primary_key=("env_key", "symbol"),
+)
+
+REGISTRY_PARAMETERS = RawTable(
+    name="registry_parameters",
+    description="Every parameter of every scanned callable: position, kind, default, types and description.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("symbol", "varchar(400) not null"),
+        ("parameter", "varchar(200) not null"),
+        ("position", "integer not null"),
+        ("kind", "varchar(32) not null"),
+        ("required", "boolean not null"),
+        ("has_default", "boolean not null"),
+        ("default_repr", "text not null"),
+        ("annotation", "text not null"),
+        ("normalized_type", "varchar(300) not null"),
+        ("type_source", "varchar(32) not null"),
+        ("description", "text not null"),
+    ),
+    primary_key=("env_key", "symbol", "parameter"),
+)
+
+REGISTRY_ALLOWED_VALUES = RawTable(
+    name="registry_allowed_values",
+    description="Allowed values of a parameter and where each came from (Literal, docstring, library check).",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("symbol", "varchar(400) not null"),
+        ("parameter", "varchar(200) not null"),
+        ("allowed_value", "varchar(300) not null"),
+        ("value_source", "varchar(300) not null"),
+    ),
+    primary_key=("env_key", "symbol", "parameter", "allowed_value", "value_source"),
+)
+
+REGISTRY_MODEL_CAPABILITIES = RawTable(
+    name="registry_model_capabilities",
+    description="Capability flags per model class (scope class) and where an argument changes them (scope instance).",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("model_class", "varchar(128) not null"),
+        ("scope", "varchar(16) not null"),
+        ("argument", "varchar(128) not null"),
+        ("argument_value", "varchar(128) not null"),
+        ("exogenous_futr", "boolean not null"),
+        ("exogenous_hist", "boolean not null"),
+        ("exogenous_stat", "boolean not null"),
+        ("exogenous_cat", "boolean not null"),
+        ("multivariate", "boolean not null"),
+        ("recurrent", "boolean not null"),
+        ("auto_class", "varchar(128) not null"),
+        ("can_build", "boolean not null"),
+        ("build_error", "text not null"),
+    ),
+    primary_key=("env_key", "model_class", "scope", "argument", "argument_value"),
+)
+
+REGISTRY_LOSSES = RawTable(
+    name="registry_losses",
+    description="Every loss class (and distribution variant): family, outputs, whether it can train or validate.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("loss_class", "varchar(128) not null"),
+        ("loss_variant", "varchar(128) not null"),
+        ("family", "varchar(48) not null"),
+        ("outputs", "varchar(32) not null"),
+        ("output_names", "text not null"),
+        ("is_distribution_output", "boolean not null"),
+        ("can_build", "boolean not null"),
+        ("build_error", "text not null"),
+        ("trainable", "boolean not null"),
+        ("training_error", "text not null"),
+    ),
+    primary_key=("env_key", "loss_class", "loss_variant"),
+)
+
+REGISTRY_MODEL_LOSSES = RawTable(
+    name="registry_model_losses",
+    description="Declared model x loss compatibility: whether the model's constructor accepts the loss.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("model_class", "varchar(128) not null"),
+        ("loss_class", "varchar(128) not null"),
+        ("loss_variant", "varchar(128) not null"),
+        ("role", "varchar(16) not null"),
+        ("accepted", "boolean not null"),
+        ("error", "text not null"),
+    ),
+    primary_key=("env_key", "model_class", "loss_class", "loss_variant", "role"),
+)
+
+REGISTRY_SEARCH_SPACES = RawTable(
+    name="registry_search_spaces",
+    description="Default search space of every Auto model, per backend (optuna read with a recording trial).",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("library", "varchar(64) not null"),
+        ("auto_class", "varchar(128) not null"),
+        ("model_class", "varchar(128) not null"),
+        ("backend", "varchar(16) not null"),
+        ("parameter", "varchar(128) not null"),
+        ("sampler", "varchar(48) not null"),
+        ("spec_json", "text not null"),
+    ),
+    primary_key=("env_key", "auto_class", "backend", "parameter"),
+)
+
+REGISTRY_TABLES: tuple[RawTable, ...] = (
+    REGISTRY_ENVIRONMENTS,
+    REGISTRY_SYMBOLS,
+    REGISTRY_PARAMETERS,
+    REGISTRY_ALLOWED_VALUES,
+    REGISTRY_MODEL_CAPABILITIES,
+    REGISTRY_LOSSES,
+    REGISTRY_MODEL_LOSSES,
+    REGISTRY_SEARCH_SPACES,
+)
+RAW_TABLES = RAW_TABLES + REGISTRY_TABLES
