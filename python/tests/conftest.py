@@ -65,6 +65,13 @@ def run_fcast(
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_registry_cache(tmp_path_factory) -> Iterator[None]:
+    """One registry scan cache for the session: the main job in every test warehouse reuses one scan."""
+    with environment({"FCAST_REGISTRY_CACHE": str(tmp_path_factory.mktemp("registry_cache"))}):
+        yield
+
+
 def _postgres_available() -> str | None:
     """None when the server answers, else the reason."""
     import psycopg
