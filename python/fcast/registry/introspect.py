@@ -227,9 +227,13 @@ def scan_parameters(
             rows.add_allowed(symbol, parameter.name, literal_checks[parameter.name], f"library_check:{symbol}")
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def _safe_repr(value: Any) -> str:
+    """repr without memory addresses, so the same default reads the same in every scan."""
     try:
-        return repr(value)
+        return _ADDRESS.sub("", repr(value))
     except Exception:
         return f"<{type(value).__name__}>"
 

@@ -109,12 +109,13 @@ def run_worker(library: str, python: str | None = None, key_only: bool = False) 
         return json.loads(output.read_text(encoding="utf-8"))
 
 
-def _stored_status(env_key: str) -> str | None:
+def _already_scanned(env_key: str) -> bool:
+    """The key is stored, by this scanner version, as scanned or not installed."""
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
-            f"select status from {REGISTRY_ENVIRONMENTS.qualified_name} where env_key = ?", (env_key,)
+            f"select status, scanner_version from {REGISTRY_ENVIRONMENTS.qualified_name} where env_key = ?", (env_key,)
         )
-    return rows[0][0] if rows else None
+    return bool(rows) and rows[0][0] in _SKIP_STATUSES and rows[0][1] == SCANNER_VERSION
 
 
 def _full_scan(library: str, python: str | None, env_key: str, force: bool) -> dict:
@@ -165,7 +166,7 @@ def scan(library: str, python: str | None = None, force: bool = False) -> ScanOu
     started = time.perf_counter()
     key = run_worker(library, python, key_only=True)["environment"]
     env_key = key["env_key"]
-    if not force and _stored_status(env_key) in _SKIP_STATUSES:
+    if not force and _already_scanned(env_key):
         return ScanOutcome(library, env_key, "already scanned (no-op)", time.perf_counter() - started)
     result = (
         _full_scan(library, python, env_key, force)

@@ -142,10 +142,17 @@ def _is_loss_class(cls: type, losses_module: Any) -> bool:
     base = getattr(losses_module, "_BaseLoss", None)
     if base is not None:
         return issubclass(cls, base)
-    try:  # older releases have no common base: a loss is a Module that declares its output kind
-        return issubclass(cls, torch.nn.Module) and "is_distribution_output" in inspect.getsource(cls)
+    # Older releases have no common base: a loss is a Module whose class chain declares its output kind.
+    return issubclass(cls, torch.nn.Module) and any(
+        base.__module__ == losses_module.__name__ and "is_distribution_output" in _source(base) for base in cls.__mro__
+    )
+
+
+def _source(obj: Any) -> str:
+    try:
+        return inspect.getsource(obj)
     except (OSError, TypeError):
-        return False
+        return ""
 
 
 def loss_variants(rows: ScanRows) -> list[tuple[type, str, Callable[[], Any]]]:
