@@ -88,10 +88,21 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_registry_scan(args: argparse.Namespace) -> int:
     from fcast import db
+    from fcast.registry.overlay_env import OverlayEnvironmentError, overlay_python
     from fcast.registry.scan import ALL_LIBRARIES, DEFAULT_LIBRARIES, RegistryScanError, scan
 
     db.ensure_raw_tables()
     libraries = list(ALL_LIBRARIES) if args.all else (args.libraries or list(DEFAULT_LIBRARIES))
+    if args.version:
+        if len(libraries) != 1 or args.python:
+            print("error: --version scans one library, without --python", file=sys.stderr)
+            return 2
+        print(f"preparing a throwaway environment with {libraries[0]}=={args.version} ...", flush=True)
+        try:
+            args.python = str(overlay_python(libraries[0], args.version))
+        except OverlayEnvironmentError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     failed = 0
     for library in libraries:
         print(f"scanning {library} ...", flush=True)
@@ -115,7 +126,7 @@ def cmd_main(args: argparse.Namespace) -> int:
     ingest_args = argparse.Namespace(paths=[], game=None, panel=None, strict=False)
     if cmd_ingest(ingest_args) != 0:
         return 1
-    if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, force=False)) != 0:
+    if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, version=None, force=False)) != 0:
         return 1
     code = cmd_build(argparse.Namespace(dbt_args=[]))
     print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
@@ -182,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry_scan.add_argument("--all", action="store_true", help="scan all six libraries")
     registry_scan.add_argument("--python", help="scan the libraries installed for this interpreter instead")
+    registry_scan.add_argument("--version", help="scan this release of the library from a throwaway environment")
     registry_scan.add_argument("--force", action="store_true", help="scan again even when the key is stored")
     registry_scan.set_defaults(handler=cmd_registry_scan)
 

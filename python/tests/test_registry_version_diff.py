@@ -1,6 +1,6 @@
 """'What changed' between neuralforecast 3.2.0 and the installed release, checked against an independent
-comparison of the two installations. 3.2.0 goes into a throwaway environment that borrows every other
-package from this one, and is scanned through `fcast registry scan --python`.
+comparison of the two installations. `fcast registry scan --version 3.2.0` puts 3.2.0 into a throwaway
+environment that borrows every other package from this one and scans it with that interpreter.
 """
 
 from __future__ import annotations
@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import sysconfig
 import textwrap
-import venv
 from pathlib import Path
 
-import pytest
-
 from fcast import db
+from fcast.registry.overlay_env import overlay_python
 
 from .conftest import environment, run_fcast
 
@@ -48,48 +45,18 @@ INDEPENDENT_READER = textwrap.dedent("""
 """) % (FLAGS,)
 
 
-@pytest.fixture(scope="module")
-def old_neuralforecast_python(tmp_path_factory) -> str:
-    """A throwaway interpreter with neuralforecast 3.2.0 over this environment's other packages."""
-    folder = tmp_path_factory.mktemp("neuralforecast_old")
-    venv.EnvBuilder(with_pip=False).create(folder)
-    python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(purelib, "fcast_base_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    install = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            purelib,
-            f"neuralforecast=={OLD_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert install.returncode == 0, f"could not install neuralforecast {OLD_VERSION}: {install.stderr[-2000:]}"
-    return str(python)
-
-
 def independent_reading(python: str, folder: Path) -> dict:
     output = folder / f"reading_{abs(hash(python))}.json"
     subprocess.run([python, "-c", INDEPENDENT_READER, str(output)], check=True, capture_output=True)
     return json.loads(output.read_text())
 
 
-def test_version_changes_match_an_independent_comparison(old_neuralforecast_python, duckdb_env, tmp_path):
+def test_version_changes_match_an_independent_comparison(duckdb_env, tmp_path):
     run_fcast("registry", "scan", env=duckdb_env)
-    run_fcast("registry", "scan", "--python", old_neuralforecast_python, env=duckdb_env)
+    scanned = run_fcast("registry", "scan", "neuralforecast", "--version", OLD_VERSION, env=duckdb_env)
+    assert f"neuralforecast=={OLD_VERSION}|" in scanned.stdout
+    with environment(duckdb_env):
+        old_neuralforecast_python = str(overlay_python("neuralforecast", OLD_VERSION))
     run_fcast("build", "--select", "+marts.registry", "--indirect-selection", "cautious", env=duckdb_env)
 
     old = independent_reading(old_neuralforecast_python, tmp_path)
