@@ -131,8 +131,10 @@ def test_allowed_values_come_with_their_source(built_env):
     scalers = values[
         (values.symbol == "neuralforecast.core.NeuralForecast.__init__") & (values.parameter == "local_scaler_type")
     ]
-    assert set(scalers.allowed_value) == {"standard", "robust", "robust-iqr", "minmax", "boxcox"}
-    assert scalers.value_source.str.startswith("library_check").all()
+    checked = scalers[scalers.value_source.str.startswith("library_check")]
+    assert set(checked.allowed_value) == {"standard", "robust", "robust-iqr", "minmax", "boxcox"}
+    assert "library_check:neuralforecast.core._type2scaler" in set(checked.value_source)
+    assert {"standard", "boxcox"} <= set(scalers[scalers.value_source == "docstring"].allowed_value)
     nhits_scaler = values[
         (values.symbol == "neuralforecast.models.nhits.NHITS.__init__") & (values.parameter == "scaler_type")
     ]
