@@ -103,18 +103,15 @@ def cmd_registry_scan(args: argparse.Namespace) -> int:
         except OverlayEnvironmentError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-    failed = 0
-    for library in libraries:
-        print(f"scanning {library} ...", flush=True)
-        try:
-            outcome = scan(library, python=args.python, force=args.force)
-        except RegistryScanError as error:
-            print(f"error: {error}", file=sys.stderr)
-            failed += 1
-            continue
+    print(f"scanning {', '.join(libraries)} ...", flush=True)
+    try:
+        outcomes = scan(libraries, python=args.python, force=args.force)
+    except RegistryScanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for outcome in outcomes:
         print(f"  {outcome.summary()}")
-        failed += outcome.status == "failed"
-    return 1 if failed else 0
+    return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
 def cmd_main(args: argparse.Namespace) -> int:

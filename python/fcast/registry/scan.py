@@ -80,15 +80,15 @@ def _cache_file(env_key: str) -> Path:
     return cache_dir() / f"{digest}.json"
 
 
-def run_worker(library: str, python: str | None = None, key_only: bool = False) -> dict:
-    """The worker's JSON for one library under the given interpreter (default: this one)."""
+def run_worker(libraries: list[str], python: str | None = None, key_only: bool = False) -> dict | list[dict]:
+    """The worker's JSON under the given interpreter (default: this one): a scan, or a list of keys."""
     interpreter = python or sys.executable
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH", "")]))
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "scan.json"
-        command = [interpreter, "-m", "fcast.registry.worker", library, str(output)]
+        command = [interpreter, "-m", "fcast.registry.worker", str(output), *libraries]
         if key_only:
             command.append("--key-only")
         try:
@@ -101,11 +101,11 @@ def run_worker(library: str, python: str | None = None, key_only: bool = False) 
             ) from error
         except subprocess.TimeoutExpired as error:
             raise RegistryScanError(
-                f"scanning {library} took longer than {WORKER_TIMEOUT_S}s and was stopped"
+                f"scanning {', '.join(libraries)} took longer than {WORKER_TIMEOUT_S}s and was stopped"
             ) from error
         if finished.returncode != 0 or not output.exists():
             tail = (finished.stderr or finished.stdout)[-2000:]
-            raise RegistryScanError(f"the scan worker for {library} under {interpreter} failed:\n{tail}")
+            raise RegistryScanError(f"the scan worker for {', '.join(libraries)} under {interpreter} failed:\n{tail}")
         return json.loads(output.read_text(encoding="utf-8"))
 
 
@@ -122,7 +122,7 @@ def _full_scan(library: str, python: str | None, env_key: str, force: bool) -> d
     cached = _cache_file(env_key)
     if cached.exists() and not force:
         return json.loads(cached.read_text(encoding="utf-8"))
-    result = run_worker(library, python)
+    result = run_worker([library], python)
     if result["environment"]["status"] == "scanned":
         cached.parent.mkdir(parents=True, exist_ok=True)
         temporary = cached.with_suffix(".tmp")
@@ -159,22 +159,36 @@ def write_scan(result: dict) -> dict[str, int]:
     return counts
 
 
-def scan(library: str, python: str | None = None, force: bool = False) -> ScanOutcome:
-    """Scan one library into the warehouse; a no-op when its environment key is already there."""
-    if library not in PLUGIN_MODULES:
-        raise RegistryScanError(f"no registry plug-in for {library!r}; known: {', '.join(PLUGIN_MODULES)}")
+def scan(libraries: list[str], python: str | None = None, force: bool = False) -> list[ScanOutcome]:
+    """Scan libraries into the warehouse; a library whose environment key is already there is a no-op."""
+    unknown = [library for library in libraries if library not in PLUGIN_MODULES]
+    if unknown:
+        raise RegistryScanError(f"no registry plug-in for {', '.join(unknown)}; known: {', '.join(PLUGIN_MODULES)}")
     started = time.perf_counter()
-    key = run_worker(library, python, key_only=True)["environment"]
-    env_key = key["env_key"]
-    if not force and _already_scanned(env_key):
-        return ScanOutcome(library, env_key, "already scanned (no-op)", time.perf_counter() - started)
-    result = (
-        _full_scan(library, python, env_key, force)
-        if key["status"] == "scanned"
-        else {"environment": {**key, "duration_seconds": 0.0}, "tables": {}}
-    )
-    counts = write_scan(result)
-    environment = result["environment"]
-    return ScanOutcome(
-        library, env_key, environment["status"], time.perf_counter() - started, counts, environment.get("error", "")
-    )
+    keys = [result["environment"] for result in run_worker(libraries, python, key_only=True)]
+    outcomes = []
+    for key in keys:
+        library, env_key = key["library"], key["env_key"]
+        if not force and _already_scanned(env_key):
+            outcomes.append(ScanOutcome(library, env_key, "already scanned (no-op)", time.perf_counter() - started))
+            started = time.perf_counter()
+            continue
+        result = (
+            _full_scan(library, python, env_key, force)
+            if key["status"] == "scanned"
+            else {"environment": {**key, "duration_seconds": 0.0}, "tables": {}}
+        )
+        counts = write_scan(result)
+        environment = result["environment"]
+        outcomes.append(
+            ScanOutcome(
+                library,
+                env_key,
+                environment["status"],
+                time.perf_counter() - started,
+                counts,
+                environment.get("error", ""),
+            )
+        )
+        started = time.perf_counter()
+    return outcomes

@@ -1,4 +1,6 @@
-"""Scan one library in this interpreter and write the rows as JSON: `python -m fcast.registry.worker LIB OUT`.
+"""Scan a library in this interpreter and write the rows as JSON: `python -m fcast.registry.worker OUT LIB`.
+
+With --key-only it only reports the environment keys of one or more libraries (one torch import).
 
 Standard library only at import time, so it runs under any interpreter that has the scanned
 library (PYTHONPATH pointing at fcast's python/ folder): that is how two versions are compared.
@@ -43,13 +45,15 @@ def run(library: str, key_only: bool) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("library")
     parser.add_argument("output", help="JSON file to write")
-    parser.add_argument("--key-only", action="store_true", help="only the environment key, no scan")
+    parser.add_argument("libraries", nargs="+", help="one library to scan, or several with --key-only")
+    parser.add_argument("--key-only", action="store_true", help="only the environment keys, no scan")
     args = parser.parse_args()
-    result = run(args.library, args.key_only)
+    if not args.key_only and len(args.libraries) != 1:
+        parser.error("a full scan takes one library")
+    results = [run(library, args.key_only) for library in args.libraries]
     with open(args.output, "w", encoding="utf-8") as handle:
-        json.dump(result, handle, default=str)
+        json.dump(results if args.key_only else results[0], handle, default=str)
     return 0
 
 
