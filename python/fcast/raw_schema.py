@@ -315,3 +315,88 @@ REGISTRY_TABLES: tuple[RawTable, ...] = (
     REGISTRY_SEARCH_SPACES,
 )
 RAW_TABLES = RAW_TABLES + REGISTRY_TABLES
+
+
+# --- Probes (fcast registry probe) and run plans (fcast validate). ---
+
+REGISTRY_PROBES = RawTable(
+    name="registry_probes",
+    description="One row per probe run: a real call of the library with exact arguments, and its outcome.",
+    columns=(
+        ("env_key", "varchar(200) not null"),
+        ("probe_id", "varchar(64) not null"),
+        ("library", "varchar(64) not null"),
+        ("model_class", "varchar(128) not null"),
+        ("method", "varchar(64) not null"),
+        ("argument", "varchar(200) not null"),
+        ("value_label", "varchar(300) not null"),
+        ("baseline_probe_id", "varchar(64) not null"),
+        ("spec_json", "text not null"),
+        ("outcome", "varchar(16) not null"),
+        ("error_type", "varchar(128) not null"),
+        ("error_message", "text not null"),
+        ("duration_seconds", "float8 not null"),
+        ("output_rows", "bigint not null"),
+        ("output_columns", "text not null"),
+        ("max_abs_diff_from_baseline", "float8"),
+        ("tolerance", "float8 not null"),
+        ("probed_at", "timestamp not null"),
+    ),
+    primary_key=("env_key", "probe_id"),
+)
+
+RUN_PLANS = RawTable(
+    name="run_plans",
+    description="Run plans: one row per model run with its exact arguments (the YAML plan format, as rows).",
+    columns=(
+        ("plan_id", "varchar(64) not null"),
+        ("plan_name", "varchar(200) not null"),
+        ("plan_source", "text not null"),
+        ("row_index", "integer not null"),
+        ("run_name", "varchar(200) not null"),
+        ("dataset", "varchar(64) not null"),
+        ("series_selector", "varchar(64) not null"),
+        ("model_class", "varchar(128) not null"),
+        ("loss_class", "varchar(128) not null"),
+        ("valid_loss_class", "varchar(128) not null"),
+        ("horizon", "integer not null"),
+        ("backend", "varchar(16) not null"),
+        ("spec_json", "text not null"),
+        ("created_at", "timestamp not null"),
+    ),
+    primary_key=("plan_id",),
+)
+
+PLAN_VALIDATIONS = RawTable(
+    name="plan_validations",
+    description="Each validation of a plan row against one environment key: valid or rejected.",
+    columns=(
+        ("plan_id", "varchar(64) not null"),
+        ("env_key", "varchar(200) not null"),
+        ("status", "varchar(16) not null"),
+        ("violations", "integer not null"),
+        ("warnings", "integer not null"),
+        ("validated_at", "timestamp not null"),
+    ),
+    primary_key=("plan_id", "env_key"),
+)
+
+PLAN_VIOLATIONS = RawTable(
+    name="plan_violations",
+    description="Every violation found in a plan row, with what to change and the evidence.",
+    columns=(
+        ("plan_id", "varchar(64) not null"),
+        ("env_key", "varchar(200) not null"),
+        ("rule", "varchar(64) not null"),
+        ("field", "varchar(200) not null"),
+        ("severity", "varchar(16) not null"),
+        ("message", "text not null"),
+        ("suggestion", "text not null"),
+        ("evidence_kind", "varchar(32) not null"),
+        ("evidence", "text not null"),
+    ),
+    primary_key=("plan_id", "env_key", "rule", "field"),
+)
+
+PROBE_AND_PLAN_TABLES: tuple[RawTable, ...] = (REGISTRY_PROBES, RUN_PLANS, PLAN_VALIDATIONS, PLAN_VIOLATIONS)
+RAW_TABLES = RAW_TABLES + PROBE_AND_PLAN_TABLES
