@@ -114,8 +114,30 @@ def cmd_registry_scan(args: argparse.Namespace) -> int:
     return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
+def cmd_registry_probe(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.probe.definitions import build_matrix
+    from fcast.probe.runner import run_probes, view_from_registry
+    from fcast.registry.scan import RegistryScanError, scan
+
+    db.ensure_raw_tables()
+    try:
+        (outcome,) = scan(["neuralforecast"])
+    except RegistryScanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    probes = build_matrix(
+        view_from_registry(outcome.env_key), quick=args.quick, models=args.models or None, include_ray=not args.no_ray
+    )
+    kind = "quick subset" if args.quick else "full matrix"
+    print(f"probing neuralforecast ({kind}, {len(probes)} probes) [{outcome.env_key}] ...", flush=True)
+    report = run_probes(outcome.env_key, probes, workers=args.workers, timeout_s=args.timeout)
+    print(f"  {report.summary()}")
+    return 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
-    """The main job: ingest the shipped history, scan neuralforecast, build and test every dbt model."""
+    """The main job: ingest the shipped history, scan and probe neuralforecast, build and test every dbt model."""
     from fcast import db
 
     started = time.perf_counter()
@@ -124,6 +146,9 @@ def cmd_main(args: argparse.Namespace) -> int:
     if cmd_ingest(ingest_args) != 0:
         return 1
     if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, version=None, force=False)) != 0:
+        return 1
+    probe_args = argparse.Namespace(quick=True, models=[], workers=None, timeout=90.0, no_ray=True)
+    if cmd_registry_probe(probe_args) != 0:
         return 1
     code = cmd_build(argparse.Namespace(dbt_args=[]))
     print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
@@ -193,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
     registry_scan.add_argument("--version", help="scan this release of the library from a throwaway environment")
     registry_scan.add_argument("--force", action="store_true", help="scan again even when the key is stored")
     registry_scan.set_defaults(handler=cmd_registry_scan)
+
+    registry_probe = registry_commands.add_parser(
+        "probe", help="really call neuralforecast with candidate arguments and record what runs and what fails"
+    )
+    registry_probe.add_argument("--quick", action="store_true", help="the small subset the main job runs")
+    registry_probe.add_argument("--models", nargs="*", metavar="MODEL", help="only these model classes")
+    registry_probe.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    registry_probe.add_argument("--timeout", type=float, default=90.0, help="seconds before a probe is stopped")
+    registry_probe.add_argument("--no-ray", action="store_true", help="skip the probes that start a ray cluster")
+    registry_probe.set_defaults(handler=cmd_registry_probe)
 
     database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
     database.add_argument("action", choices=("init", "info"))
