@@ -136,6 +136,34 @@ def cmd_registry_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fcast import db
+    from fcast.plans.spec import PlanFormatError, load_plan_file
+    from fcast.plans.validate import validate_rows
+
+    db.ensure_raw_tables()
+    try:
+        rows = [row for path in args.plans for row in load_plan_file(Path(path))]
+    except PlanFormatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        results = validate_rows(rows, store=not args.no_store)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for result in results:
+        status = "valid" if result.valid else "REJECTED"
+        print(f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): {status}")
+        for violation in result.violations:
+            print(f"  {violation}")
+    rejected = sum(not result.valid for result in results)
+    print(f"{len(results)} run(s), {rejected} rejected, validated against {results[0].env_key if results else '-'}")
+    return 1 if rejected else 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
     """The main job: ingest the shipped history, scan and probe neuralforecast, build and test every dbt model."""
     from fcast import db
@@ -228,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     registry_probe.add_argument("--timeout", type=float, default=90.0, help="seconds before a probe is stopped")
     registry_probe.add_argument("--no-ray", action="store_true", help="skip the probes that start a ray cluster")
     registry_probe.set_defaults(handler=cmd_registry_probe)
+
+    validate = commands.add_parser("validate", help="check run plans against the registry and the probes")
+    validate.add_argument("plans", nargs="+", metavar="PLAN.yaml")
+    validate.add_argument("--no-store", action="store_true", help="do not write the plan and its violations")
+    validate.set_defaults(handler=cmd_validate)
 
     database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
     database.add_argument("action", choices=("init", "info"))

@@ -35,8 +35,23 @@ from typing import Any
 
 import yaml
 
-RUN_KEYS = {"name", "dataset", "series", "model", "model_args", "loss", "valid_loss", "horizon", "neuralforecast",
-            "fit", "cross_validation", "predict", "predict_insample", "features", "search"}
+RUN_KEYS = {
+    "name",
+    "dataset",
+    "series",
+    "model",
+    "model_args",
+    "loss",
+    "valid_loss",
+    "horizon",
+    "neuralforecast",
+    "fit",
+    "cross_validation",
+    "predict",
+    "predict_insample",
+    "features",
+    "search",
+}
 
 
 class PlanFormatError(ValueError):
@@ -120,16 +135,28 @@ def rows_from_document(document: dict, source: str) -> list[RunPlanRow]:
         missing = [key for key in ("dataset", "series", "model", "horizon") if merged.get(key) in (None, "")]
         if missing:
             raise PlanFormatError(f"{where}: missing {missing}")
-        rows.append(RunPlanRow(
-            plan_name=plan_name, run_name=str(merged.get("name") or f"{plan_name}_{index}"),
-            dataset=str(merged["dataset"]), series=str(merged["series"]), model=str(merged["model"]),
-            horizon=merged["horizon"], model_args=dict(merged.get("model_args") or {}),
-            loss=_loss(merged.get("loss"), where), valid_loss=_loss(merged.get("valid_loss"), where),
-            neuralforecast=dict(merged.get("neuralforecast") or {}), fit=dict(merged.get("fit") or {}),
-            cross_validation=dict(merged.get("cross_validation") or {}), predict=dict(merged.get("predict") or {}),
-            predict_insample=merged.get("predict_insample"), features=dict(merged.get("features") or {}),
-            search=dict(merged.get("search") or {}), row_index=index, source=source,
-        ))
+        rows.append(
+            RunPlanRow(
+                plan_name=plan_name,
+                run_name=str(merged.get("name") or f"{plan_name}_{index}"),
+                dataset=str(merged["dataset"]),
+                series=str(merged["series"]),
+                model=str(merged["model"]),
+                horizon=merged["horizon"],
+                model_args=dict(merged.get("model_args") or {}),
+                loss=_loss(merged.get("loss"), where),
+                valid_loss=_loss(merged.get("valid_loss"), where),
+                neuralforecast=dict(merged.get("neuralforecast") or {}),
+                fit=dict(merged.get("fit") or {}),
+                cross_validation=dict(merged.get("cross_validation") or {}),
+                predict=dict(merged.get("predict") or {}),
+                predict_insample=merged.get("predict_insample"),
+                features=dict(merged.get("features") or {}),
+                search=dict(merged.get("search") or {}),
+                row_index=index,
+                source=source,
+            )
+        )
     return rows
 
 
