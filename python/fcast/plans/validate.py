@@ -35,7 +35,7 @@ class Violation:
 
     def __str__(self) -> str:
         evidence = f" [evidence: {self.evidence_kind}: {self.evidence}]" if self.evidence else ""
-        return f"{self.severity}: {self.field}: {self.message} -> {self.suggestion}{evidence}"
+        return f"{self.severity} [{self.rule}] {self.field}: {self.message} -> {self.suggestion}{evidence}"
 
 
 @dataclass
