@@ -44,11 +44,18 @@ class ProbeRunReport:
         )
 
 
-def _worker(tasks, results) -> None:
+DEFAULT_EXECUTOR = "fcast.probe.scenarios:execute"
+
+
+def _worker(tasks, results, executor: str) -> None:
+    import importlib
+
     import torch
 
-    from fcast.probe.scenarios import execute, quiet
+    from fcast.probe.scenarios import quiet
 
+    module_name, _, function_name = executor.partition(":")
+    execute = getattr(importlib.import_module(module_name), function_name)
     quiet()
     silence = os.open(os.devnull, os.O_WRONLY)
     os.dup2(silence, 1)  # the library's training chatter would bury the prober's progress lines
@@ -59,7 +66,8 @@ def _worker(tasks, results) -> None:
         if task is None:
             return
         probe_id, spec = task
-        results.put((probe_id, execute(spec)))
+        results.put(("started", probe_id, None))  # the clock starts here, not while the worker imports
+        results.put(("finished", probe_id, execute(spec)))
 
 
 @dataclass
@@ -68,20 +76,22 @@ class _Slot:
     tasks: multiprocessing.Queue
     probe: Probe | None = None
     started: float = 0.0
+    running: bool = False
 
 
 class ProbePool:
     """Worker processes with per-probe timeouts; yields (probe, result) as probes finish."""
 
-    def __init__(self, workers: int, timeout_s: float) -> None:
+    def __init__(self, workers: int, timeout_s: float, executor: str = DEFAULT_EXECUTOR) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.results = self.context.Queue()
         self.timeout_s = timeout_s
+        self.executor = executor
         self.slots = [self._start() for _ in range(workers)]
 
     def _start(self) -> _Slot:
         tasks = self.context.Queue()
-        process = self.context.Process(target=_worker, args=(tasks, self.results), daemon=True)
+        process = self.context.Process(target=_worker, args=(tasks, self.results, self.executor), daemon=True)
         process.start()
         return _Slot(process, tasks)
 
@@ -99,18 +109,23 @@ class ProbePool:
             for slot in self.slots:
                 if slot.probe is None and pending:
                     slot.probe = pending.pop()
-                    slot.started = time.monotonic()
+                    slot.started, slot.running = time.monotonic(), False
                     slot.tasks.put((slot.probe.probe_id, slot.probe.spec))
             try:
-                probe_id, result = self.results.get(timeout=0.2)
+                kind, probe_id, result = self.results.get(timeout=0.2)
             except queue.Empty:
                 self._check_slots(on_result)
                 continue
-            for slot in self.slots:
-                if slot.probe is not None and slot.probe.probe_id == probe_id:
-                    slot.probe = None
-                    break
+            slot = next((s for s in self.slots if s.probe is not None and s.probe.probe_id == probe_id), None)
+            if slot is None:
+                continue  # a late message from a worker that was stopped
+            if kind == "started":
+                slot.started = time.monotonic()
+                slot.running = True
+                continue
+            slot.probe, slot.running = None, False
             on_result(by_id[probe_id], result)
+            self._check_slots(on_result)
 
     def _check_slots(self, on_result: Callable[[Probe, dict], None]) -> None:
         now = time.monotonic()
@@ -124,7 +139,7 @@ class ProbePool:
                 on_result(
                     probe, _failure("crashed", "WorkerDied", f"the worker process exited with code {code}", elapsed)
                 )
-            elif elapsed > self.timeout_s:
+            elif slot.running and elapsed > self.timeout_s:
                 probe = slot.probe
                 self._restart(index)
                 on_result(probe, _failure("timeout", "Timeout", f"no result after {self.timeout_s:.0f}s", elapsed))
@@ -201,6 +216,7 @@ def run_probes(
     workers: int | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: Callable[[str], None] = print,
+    executor: str = DEFAULT_EXECUTOR,
 ) -> ProbeRunReport:
     """Run the probes not yet recorded for env_key (their baselines run again when needed for comparison)."""
     started = time.perf_counter()
@@ -241,7 +257,7 @@ def run_probes(
         report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
         report.run += 1
         buffer.append(_row(env_key, probe, result, outcome, difference))
-        if report.run % 100 == 0:
+        if report.run % 250 == 0:
             progress(f"  {report.run}/{len(pending)} probes ({time.perf_counter() - started:.0f}s)")
 
     def _flush() -> None:
@@ -250,7 +266,7 @@ def run_probes(
                 warehouse.insert_rows(REGISTRY_PROBES, buffer)
             buffer.clear()
 
-    pool = ProbePool(workers, timeout_s)
+    pool = ProbePool(workers, timeout_s, executor)
     try:
         pool.run(to_run, record)
     finally:
