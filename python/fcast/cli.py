@@ -131,8 +131,13 @@ def cmd_registry_probe(args: argparse.Namespace) -> int:
     )
     kind = "quick subset" if args.quick else "full matrix"
     print(f"probing neuralforecast ({kind}, {len(probes)} probes) [{outcome.env_key}] ...", flush=True)
-    report = run_probes(outcome.env_key, probes, workers=args.workers, timeout_s=args.timeout,
-                        progress=lambda line: print(line, flush=True))
+    report = run_probes(
+        outcome.env_key,
+        probes,
+        workers=args.workers,
+        timeout_s=args.timeout,
+        progress=lambda line: print(line, flush=True),
+    )
     print(f"  {report.summary()}")
     return 0
 
