@@ -16,6 +16,7 @@ from fcast.plans.validate import RegistryFacts, validate_rows
 from .conftest import PROJECT_DIR, run_fcast
 
 TINY = {"input_size": 8, "max_steps": 2}
+QUIET_TRAINER = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
 DEFAULTS = {"dataset": "loto6", "horizon": 1, "loss": {"class": "MAE"}, "neuralforecast": {"freq": 1}}
 
 
@@ -166,7 +167,7 @@ def test_accepted_plans_really_train(run, facts, built_duckdb):
     (result,) = validate_rows([row], facts, store=False)
     assert result.valid, [str(v) for v in result.violations]
     with environment(built_duckdb):
-        forecast = fit_and_predict(materialize(row, last_draws=120))
+        forecast = fit_and_predict(materialize(row, last_draws=120, **QUIET_TRAINER))
     assert len(forecast) == row.horizon * (6 if row.series == "all" else 1)
     assert not forecast.select_dtypes("number").isna().any().any()
 
@@ -182,7 +183,7 @@ def test_rejected_plans_name_the_rule_and_really_fail(run, rule, library_fails, 
     assert violation.suggestion and violation.message
     if library_fails:
         with environment(built_duckdb), pytest.raises(Exception):  # noqa: B017 - any failure of the real run
-            fit_and_predict(materialize(row, last_draws=120))
+            fit_and_predict(materialize(row, last_draws=120, **QUIET_TRAINER))
 
 
 def test_probe_evidence_is_attached_where_a_probe_failed(facts):
