@@ -7,14 +7,7 @@ with
 probes as (
     select
         *,
-        case outcome
-            when 'crashed' then 6
-            when 'timeout' then 5
-            when 'raised' then 4
-            when 'nan_output' then 3
-            when 'ignored' then 2
-            else 1
-        end as outcome_severity
+        {{ probe_outcome_severity('outcome') }} as outcome_severity
     from {{ ref('stg_raw__registry_probes') }}
 ),
 
