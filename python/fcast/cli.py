@@ -170,6 +170,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fcast import db, paths
+    from fcast.plans.spec import dump_plan
+    from fcast.plans.standard import standard_plan
+    from fcast.plans.validate import validate_rows
+
+    db.ensure_raw_tables()
+    try:
+        rows = standard_plan(
+            args.game,
+            mode=args.mode,
+            slot_model=args.slot_model,
+            all_slots_model=args.all_model,
+            horizon=args.horizon,
+            input_size=args.input_size,
+            max_steps=args.max_steps,
+        )
+        results = validate_rows(rows)
+    except (KeyError, LookupError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    output = Path(args.output) if args.output else paths.project_dir() / "plans" / f"{rows[0].plan_name}.yaml"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(dump_plan(rows), encoding="utf-8")
+    for result in results:
+        print(f"{result.row.run_name}: {'valid' if result.valid else 'REJECTED (no run)'}")
+        for violation in result.violations:
+            print(f"  {violation}")
+    rejected = sum(not result.valid for result in results)
+    print(f"wrote {output}: {len(rows)} runs, {rejected} rejected")
+    return 1 if rejected else 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
     """The main job: ingest the shipped history, scan and probe neuralforecast, build and test every dbt model."""
     from fcast import db
@@ -262,6 +297,22 @@ def build_parser() -> argparse.ArgumentParser:
     registry_probe.add_argument("--timeout", type=float, default=90.0, help="seconds before a probe is stopped")
     registry_probe.add_argument("--no-ray", action="store_true", help="skip the probes that start a ray cluster")
     registry_probe.set_defaults(handler=cmd_registry_probe)
+
+    plan = commands.add_parser("plan", help="write and validate the standard k+1 plan of a game")
+    plan.add_argument("--game", required=True, help="game code, e.g. loto6")
+    plan.add_argument(
+        "--mode",
+        choices=("multivariate", "univariate"),
+        default="multivariate",
+        help="the all-slot run: one multivariate model (n_series=k) or one global univariate model",
+    )
+    plan.add_argument("--slot-model", default="NHITS", help="model of each single-slot run")
+    plan.add_argument("--all-model", help="model of the all-slot run (default TSMixerx, or the slot model)")
+    plan.add_argument("--horizon", type=int, default=1)
+    plan.add_argument("--input-size", type=int, default=20)
+    plan.add_argument("--max-steps", type=int, default=100)
+    plan.add_argument("--output", help="YAML file to write (default plans/<game>_standard_<mode>.yaml)")
+    plan.set_defaults(handler=cmd_plan)
 
     validate = commands.add_parser("validate", help="check run plans against the registry and the probes")
     validate.add_argument("plans", nargs="+", metavar="PLAN.yaml")

@@ -1,0 +1,90 @@
+"""The standard plan of a game with k slots: k+1 runs, one per slot (N1..Nk) and one over all slots.
+
+The all-slot run is multivariate (n_series = k) for a model whose MULTIVARIATE flag is set, or one
+global univariate model over the k series. Every feature column of the feature marts is used.
+"""
+
+from __future__ import annotations
+
+from fcast import db
+from fcast.games import get_game
+from fcast.plans.spec import RunPlanRow
+
+DEFAULT_SLOT_MODEL = "NHITS"
+DEFAULT_MULTIVARIATE_MODEL = "TSMixerx"
+DEFAULT_INPUT_SIZE = 20
+# Small enough that the Loto6 plan (7 runs) trains in a few minutes on 2 CPU cores.
+DEFAULT_MAX_STEPS = 100
+
+
+def feature_columns() -> dict[str, list[str]]:
+    """Every hist_/fut_ column of nf_train_df and every stat_ column of nf_static_df."""
+    with db.connect(read_only=True) as warehouse:
+        rows = warehouse.fetchall(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name in ('nf_train_df', 'nf_static_df') order by table_name, ordinal_position"
+        )
+    if not rows:
+        raise LookupError("the feature marts are not built yet: run `fcast main` (or `fcast build`) first")
+    columns = [column for _, column in rows]
+    return {
+        "futr": [column for column in columns if column.startswith("fut_")],
+        "hist": [column for column in columns if column.startswith("hist_")],
+        "stat": [column for column in columns if column.startswith("stat_")],
+    }
+
+
+def standard_plan(
+    game_code: str,
+    mode: str = "multivariate",
+    slot_model: str = DEFAULT_SLOT_MODEL,
+    all_slots_model: str | None = None,
+    horizon: int = 1,
+    input_size: int = DEFAULT_INPUT_SIZE,
+    max_steps: int = DEFAULT_MAX_STEPS,
+) -> list[RunPlanRow]:
+    if mode not in ("multivariate", "univariate"):
+        raise ValueError(f"mode must be multivariate or univariate, not {mode!r}")
+    game = get_game(game_code)
+    features = feature_columns()
+    plan_name = f"{game.code}_standard_{mode}"
+    common = {
+        "dataset": game.code,
+        "horizon": horizon,
+        "loss": {"class": "MAE", "kwargs": {}},
+        "neuralforecast": {"freq": 1},
+        "fit": {"val_size": 0},
+        "cross_validation": {"n_windows": 3, "step_size": 1},
+        "features": features,
+    }
+    rows = []
+    for slot in game.slots:
+        rows.append(
+            RunPlanRow(
+                plan_name=plan_name,
+                run_name=f"{game.code}_{slot.name}_{slot_model.lower()}",
+                series=slot.name,
+                model=slot_model,
+                model_args={"input_size": input_size, "max_steps": max_steps},
+                **common,
+            )
+        )
+    if mode == "multivariate":
+        model = all_slots_model or DEFAULT_MULTIVARIATE_MODEL
+        model_args = {"input_size": input_size, "max_steps": max_steps, "n_series": game.main_count}
+    else:
+        model = all_slots_model or slot_model
+        model_args = {"input_size": input_size, "max_steps": max_steps}
+    rows.append(
+        RunPlanRow(
+            plan_name=plan_name,
+            run_name=f"{game.code}_all_{model.lower()}",
+            series="all",
+            model=model,
+            model_args=model_args,
+            **common,
+        )
+    )
+    for index, row in enumerate(rows, start=1):
+        row.row_index, row.source = index, f"fcast plan --game {game.code} --mode {mode}"
+    return rows
