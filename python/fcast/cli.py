@@ -205,6 +205,111 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
+def _train_options(args: argparse.Namespace):
+    from fcast.train.trainer import TrainOptions
+
+    return TrainOptions(mlflow=getattr(args, "mlflow", False))
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (kill, a scheduler stopping the job) ends the current run FAILED, like Ctrl+C."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fcast import db
+    from fcast.plans.spec import PlanFormatError, load_plan_file
+    from fcast.train.trainer import train_plan
+
+    db.ensure_raw_tables()
+    _terminate_as_interrupt()
+    try:
+        rows = [row for path in args.plans for row in load_plan_file(Path(path))]
+    except PlanFormatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.runs:
+        unknown = sorted(set(args.runs) - {row.run_name for row in rows})
+        if unknown:
+            print(f"error: no run named {unknown} in the plan(s)", file=sys.stderr)
+            return 2
+        rows = [row for row in rows if row.run_name in args.runs]
+    try:
+        report = train_plan(rows, _train_options(args))
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    completed = len(report.outcomes) - report.failed
+    print(
+        f"{len(rows)} plan row(s): {completed} completed, {report.failed} failed, {len(report.rejected)} rejected "
+        "(see `fcast runs`, then `fcast build --select marts.runs`)"
+    )
+    return 1 if report.failed or report.rejected else 0
+
+
+def _run_from_store(args: argparse.Namespace, action) -> int:
+    from fcast import db
+    from fcast.train.inputs import MissingFeatureError
+    from fcast.train.model_store import ModelStoreError
+    from fcast.train.stored import StoredModelError
+
+    db.ensure_raw_tables()
+    _terminate_as_interrupt()
+    try:
+        outcome = action(args.run_id, _train_options(args))
+    except (LookupError, MissingFeatureError, ModelStoreError, StoredModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(outcome.summary())
+    return 0 if outcome.status == "COMPLETED" else 1
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from fcast.train.stored import retrain
+
+    return _run_from_store(args, retrain)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from fcast.train.stored import predict
+
+    return _run_from_store(args, predict)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.raw_schema import NF_MODEL_RUNS
+    from fcast.train.runs import close_stale_runs
+
+    db.ensure_raw_tables()
+    for run_id in close_stale_runs():
+        print(f"closed stale run {run_id} as FAILED (its process had stopped)")
+    where, params = ("where status = ?", [args.status]) if args.status else ("", [])
+    with db.connect(read_only=True) as warehouse:
+        rows = warehouse.fetchall(
+            f"select run_id, run_kind, run_name, model_name, status, duration_seconds, metrics, created_at "
+            f"from {NF_MODEL_RUNS.qualified_name} {where} order by created_at desc limit ?",
+            [*params, args.limit],
+        )
+    import json
+
+    for run_id, kind, name, model, status, duration, metrics, created in rows:
+        mae = json.loads(metrics or "{}").get("mae")
+        shown = f"mae {mae:.4f}" if mae is not None else ""
+        seconds = f"{duration:7.1f}s" if duration is not None else "       -"
+        print(f"{run_id}  {created:%Y-%m-%d %H:%M}  {kind:8} {status:9} {seconds}  {name} ({model}) {shown}")
+    if not rows:
+        print("no runs yet: `fcast plan --game loto6` then `fcast train plans/loto6_standard_multivariate.yaml`")
+    return 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
     """The main job: ingest the shipped history, scan and probe neuralforecast, build and test every dbt model."""
     from fcast import db
@@ -318,6 +423,32 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("plans", nargs="+", metavar="PLAN.yaml")
     validate.add_argument("--no-store", action="store_true", help="do not write the plan and its violations")
     validate.set_defaults(handler=cmd_validate)
+
+    train = commands.add_parser(
+        "train", help="validate run plans, then train, cross-validate, predict and store every valid run"
+    )
+    train.add_argument("plans", nargs="+", metavar="PLAN.yaml")
+    train.add_argument("--runs", nargs="*", metavar="NAME", help="only the plan rows with these run names")
+    train.add_argument("--mlflow", action="store_true", help="also log each run to MLflow (offline, local store)")
+    train.set_defaults(handler=cmd_train)
+
+    retrain = commands.add_parser(
+        "retrain", help="train a stored model's plan row again on the current draws, with its recorded features"
+    )
+    retrain.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix) with a stored model")
+    retrain.add_argument("--mlflow", action="store_true", help="also log the run to MLflow")
+    retrain.set_defaults(handler=cmd_retrain)
+
+    predict = commands.add_parser(
+        "predict", help="forecast the next draws with a stored model (loaded only if its files are intact)"
+    )
+    predict.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix) with a stored model")
+    predict.set_defaults(handler=cmd_predict)
+
+    runs = commands.add_parser("runs", help="list training runs (closes runs whose process died as FAILED)")
+    runs.add_argument("--status", choices=("PENDING", "RUNNING", "COMPLETED", "FAILED"))
+    runs.add_argument("--limit", type=int, default=30)
+    runs.set_defaults(handler=cmd_runs)
 
     database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
     database.add_argument("action", choices=("init", "info"))

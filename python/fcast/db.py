@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fcast import paths
-from fcast.raw_schema import RAW_SCHEMA, RAW_TABLES, RawTable
+from fcast.raw_schema import (
+    POSTGRES_TOUCH_FUNCTION,
+    RAW_SCHEMA,
+    RAW_TABLES,
+    TABLES_WITH_UPDATED_AT_TRIGGER,
+    RawTable,
+    postgres_updated_at_trigger,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -277,3 +284,21 @@ def ensure_raw_tables() -> None:
         warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
         for table in RAW_TABLES:
             warehouse.execute(table.create_sql())
+        if warehouse.target == "postgres":
+            _ensure_updated_at_triggers(warehouse)
+
+
+def _ensure_updated_at_triggers(warehouse: Warehouse) -> None:
+    existing = {
+        name
+        for (name,) in warehouse.fetchall(
+            "select tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = ?",
+            (RAW_SCHEMA,),
+        )
+    }
+    missing = [table for table in TABLES_WITH_UPDATED_AT_TRIGGER if f"{table.name}_touch_updated_at" not in existing]
+    if missing:
+        warehouse.execute(POSTGRES_TOUCH_FUNCTION)
+        for table in missing:
+            warehouse.execute(postgres_updated_at_trigger(table))

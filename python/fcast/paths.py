@@ -39,3 +39,17 @@ def duckdb_path() -> Path:
 
 def http_cache_dir() -> Path:
     return duckdb_path().parent / "http_cache"
+
+
+def model_store_dir() -> Path:
+    """Where trained models are saved: FCAST_MODEL_STORE, else a `models` folder beside the DuckDB file."""
+    configured = os.environ.get("FCAST_MODEL_STORE")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else project_dir() / path
+    return duckdb_path().parent / "models"
+
+
+def mlflow_tracking_dir() -> Path:
+    """The offline MLflow store used by `fcast train --mlflow` unless MLFLOW_TRACKING_URI is set."""
+    return duckdb_path().parent / "mlruns"

@@ -400,3 +400,207 @@ PLAN_VIOLATIONS = RawTable(
 
 PROBE_AND_PLAN_TABLES: tuple[RawTable, ...] = (REGISTRY_PROBES, RUN_PLANS, PLAN_VALIDATIONS, PLAN_VIOLATIONS)
 RAW_TABLES = RAW_TABLES + PROBE_AND_PLAN_TABLES
+
+
+# --- Training (fcast train / retrain / predict): runs, metrics, forecasts, resources, the model store. ---
+
+RUN_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED")
+
+NF_MODEL_RUNS = RawTable(
+    name="nf_model_runs",
+    description="One row per training, retraining or prediction run: its exact inputs, status, heartbeat and results.",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("created_at", "timestamp not null"),
+        ("updated_at", "timestamp not null"),
+        ("run_kind", "varchar(16) not null"),
+        ("parent_run_id", "varchar(64) not null"),
+        ("plan_id", "varchar(64) not null"),
+        ("plan_name", "varchar(200) not null"),
+        ("run_name", "varchar(200) not null"),
+        ("table_name", "varchar(200) not null"),
+        ("loto", "varchar(64) not null"),
+        ("series_selector", "varchar(64) not null"),
+        ("unique_ids", "text not null"),
+        ("model_name", "varchar(128) not null"),
+        ("backend", "varchar(16) not null"),
+        ("horizon", "integer not null"),
+        ("loss", "varchar(128) not null"),
+        ("optimization_config", "text not null"),
+        ("search_space", "text not null"),
+        ("status", "varchar(16) not null"),
+        ("start_time", "timestamp"),
+        ("end_time", "timestamp"),
+        ("duration_seconds", "float8"),
+        ("metrics", "text not null"),
+        ("best_params", "text not null"),
+        ("resource_summary", "text not null"),
+        ("logs", "text not null"),
+        ("error_type", "varchar(128) not null"),
+        ("error_message", "text not null"),
+        ("mlflow_run_id", "varchar(64) not null"),
+        ("env_key", "varchar(200) not null"),
+        ("data_version", "varchar(64) not null"),
+        ("train_rows", "bigint not null"),
+        ("last_ds", "bigint"),
+        ("random_seed", "bigint not null"),
+        ("accelerator", "varchar(128) not null"),
+        ("host", "varchar(200) not null"),
+        ("pid", "bigint not null"),
+        ("heartbeat_at", "timestamp not null"),
+    ),
+    primary_key=("run_id",),
+)
+
+RUN_METRICS = RawTable(
+    name="run_metrics",
+    description="Accuracy of a run per series and cross-validation window: mae, rmse; coverage_<level> and "
+    "quantile_loss for probabilistic runs.",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("window_index", "integer not null"),
+        ("cutoff", "bigint not null"),
+        ("metric", "varchar(32) not null"),
+        ("value", "float8"),
+        ("n_points", "integer not null"),
+    ),
+    primary_key=("run_id", "unique_id", "window_index", "metric"),
+)
+
+RUN_FORECASTS = RawTable(
+    name="run_forecasts",
+    description="Point forecasts of a run: cross-validation windows (with the actual y) and the next h draws.",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("forecast_kind", "varchar(16) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("cutoff", "bigint not null"),
+        ("ds", "bigint not null"),
+        ("horizon_step", "integer not null"),
+        ("y_hat", "float8"),
+        ("y", "float8"),
+    ),
+    primary_key=("run_id", "forecast_kind", "unique_id", "cutoff", "ds"),
+)
+
+RUN_FORECAST_INTERVALS = RawTable(
+    name="run_forecast_intervals",
+    description="Prediction intervals of probabilistic runs: one row per forecast and level.",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("forecast_kind", "varchar(16) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("cutoff", "bigint not null"),
+        ("ds", "bigint not null"),
+        ("level", "float8 not null"),
+        ("lo", "float8"),
+        ("hi", "float8"),
+    ),
+    primary_key=("run_id", "forecast_kind", "unique_id", "cutoff", "ds", "level"),
+)
+
+RUN_RESOURCES = RawTable(
+    name="run_resources",
+    description="Resource samples taken by the trainer's background monitor while a run works (flushed live).",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("sample_index", "integer not null"),
+        ("sampled_at", "timestamp not null"),
+        ("elapsed_seconds", "float8 not null"),
+        ("process_cpu_percent", "float8 not null"),
+        ("system_cpu_percent", "float8 not null"),
+        ("process_rss_bytes", "bigint not null"),
+        ("system_memory_used_bytes", "bigint not null"),
+        ("system_memory_percent", "float8 not null"),
+        ("disk_read_bytes", "bigint"),
+        ("disk_write_bytes", "bigint"),
+        ("net_sent_bytes", "bigint"),
+        ("net_recv_bytes", "bigint"),
+        ("gpu_utilization_percent", "float8"),
+        ("gpu_memory_used_bytes", "bigint"),
+        ("gpu_memory_total_bytes", "bigint"),
+    ),
+    primary_key=("run_id", "sample_index"),
+)
+
+RUN_RESOURCE_SUMMARIES = RawTable(
+    name="run_resource_summaries",
+    description="Per-run resource summary: peaks, means, CPU seconds, IO totals, GPU use when present.",
+    columns=(
+        ("run_id", "varchar(64) not null"),
+        ("samples", "integer not null"),
+        ("monitor_interval_seconds", "float8 not null"),
+        ("duration_seconds", "float8 not null"),
+        ("cpu_seconds", "float8 not null"),
+        ("mean_process_cpu_percent", "float8 not null"),
+        ("peak_process_cpu_percent", "float8 not null"),
+        ("mean_rss_bytes", "bigint not null"),
+        ("peak_rss_bytes", "bigint not null"),
+        ("disk_read_bytes", "bigint"),
+        ("disk_write_bytes", "bigint"),
+        ("net_sent_bytes", "bigint"),
+        ("net_recv_bytes", "bigint"),
+        ("gpu_name", "varchar(200) not null"),
+        ("mean_gpu_utilization_percent", "float8"),
+        ("peak_gpu_memory_used_bytes", "bigint"),
+    ),
+    primary_key=("run_id",),
+)
+
+MODEL_ARTIFACTS = RawTable(
+    name="model_artifacts",
+    description="The model store: where each trained model was saved (NeuralForecast.save), the hash of its "
+    "files, and the exact series, exogenous lists and feature set it was trained with.",
+    columns=(
+        ("artifact_id", "varchar(64) not null"),
+        ("run_id", "varchar(64) not null"),
+        ("plan_id", "varchar(64) not null"),
+        ("model_name", "varchar(128) not null"),
+        ("loto", "varchar(64) not null"),
+        ("table_name", "varchar(200) not null"),
+        ("artifact_path", "text not null"),
+        ("files_hash", "varchar(64) not null"),
+        ("file_count", "integer not null"),
+        ("size_bytes", "bigint not null"),
+        ("unique_ids", "text not null"),
+        ("futr_exog_list", "text not null"),
+        ("hist_exog_list", "text not null"),
+        ("stat_exog_list", "text not null"),
+        ("feature_set", "text not null"),
+        ("env_key", "varchar(200) not null"),
+        ("data_version", "varchar(64) not null"),
+        ("status", "varchar(16) not null"),
+        ("created_at", "timestamp not null"),
+        ("updated_at", "timestamp not null"),
+    ),
+    primary_key=("artifact_id",),
+)
+
+TRAINING_TABLES: tuple[RawTable, ...] = (
+    NF_MODEL_RUNS,
+    RUN_METRICS,
+    RUN_FORECASTS,
+    RUN_FORECAST_INTERVALS,
+    RUN_RESOURCES,
+    RUN_RESOURCE_SUMMARIES,
+    MODEL_ARTIFACTS,
+)
+RAW_TABLES = RAW_TABLES + TRAINING_TABLES
+
+# PostgreSQL keeps updated_at current on every update (a trigger); on DuckDB the writer sets it.
+TABLES_WITH_UPDATED_AT_TRIGGER: tuple[RawTable, ...] = (NF_MODEL_RUNS, MODEL_ARTIFACTS)
+POSTGRES_TOUCH_FUNCTION = f"""
+create or replace function {RAW_SCHEMA}.touch_updated_at() returns trigger language plpgsql as $$
+begin
+    new.updated_at := now() at time zone 'utc';
+    return new;
+end $$
+"""
+
+
+def postgres_updated_at_trigger(table: RawTable) -> str:
+    return (
+        f"create trigger {table.name}_touch_updated_at before update on {table.qualified_name} "
+        f"for each row execute function {RAW_SCHEMA}.touch_updated_at()"
+    )

@@ -1,0 +1,104 @@
+"""What a run trains on: the frames of a plan row read from the marts, and a version hash of that data.
+
+A retrain or predict rebuilds the same inputs from the model-store record; a feature column that
+the record names and the marts no longer have stops it before anything trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from fcast import db
+from fcast.plans.materialize import load_frames, series_of
+from fcast.plans.spec import RunPlanRow
+
+FEATURE_KINDS = ("futr", "hist", "stat")
+FEATURE_TABLES = {"futr": "nf_train_df", "hist": "nf_train_df", "stat": "nf_static_df"}
+
+
+class MissingFeatureError(LookupError):
+    pass
+
+
+@dataclass
+class RunInputs:
+    df: Any
+    static_df: Any | None
+    futr_df: Any | None
+    unique_ids: list[str]
+    table_name: str
+    data_version: str
+    last_ds: dict[str, int]
+
+    @property
+    def train_rows(self) -> int:
+        return len(self.df)
+
+
+def _frame_digest(digest, frame) -> None:
+    import pandas as pd
+
+    if frame is None:
+        digest.update(b"none")
+        return
+    digest.update(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+
+
+def data_version(df, static_df, futr_df) -> str:
+    """A hash of exactly what the model sees: the same draws and features give the same version."""
+    digest = hashlib.sha256()
+    for frame in (df, static_df, futr_df):
+        _frame_digest(digest, frame)
+    return digest.hexdigest()[:16]
+
+
+def mart_columns(warehouse: db.Warehouse) -> dict[str, set[str]]:
+    rows = warehouse.fetchall(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+        "and table_name in ('nf_train_df', 'nf_static_df', 'nf_futr_df')"
+    )
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return columns
+
+
+def check_features_exist(features: dict[str, list[str]], context: str) -> None:
+    """Fail, naming every column, when a recorded feature is no longer in the feature marts."""
+    with db.connect(read_only=True) as warehouse:
+        columns = mart_columns(warehouse)
+    missing = [
+        f"{column} ({kind}, marts.{FEATURE_TABLES[kind]})"
+        for kind in FEATURE_KINDS
+        for column in features.get(kind) or []
+        if column not in columns.get(FEATURE_TABLES[kind], set())
+        or (kind == "futr" and column not in columns.get("nf_futr_df", set()))
+    ]
+    if missing:
+        raise MissingFeatureError(
+            f"{context}: the model was trained with feature column(s) that the marts no longer have: "
+            f"{', '.join(missing)}. Nothing was trained. Restore the column(s) in the feature models and run "
+            "`fcast build`, or train a new plan without them."
+        )
+
+
+def load_inputs(row: RunPlanRow) -> RunInputs:
+    df, static_df, futr_df = load_frames(row)
+    with db.connect(read_only=True) as warehouse:
+        unique_ids = series_of(row, warehouse)
+        in_train_mart = bool(
+            warehouse.fetchall("select 1 from marts.nf_train_df where unique_id = ? limit 1", (unique_ids[0],))
+        )
+    last_ds = {str(key): int(value) for key, value in df.groupby("unique_id")["ds"].max().items()}
+    return RunInputs(
+        df=df,
+        static_df=static_df,
+        futr_df=futr_df,
+        unique_ids=unique_ids,
+        table_name="marts.nf_train_df" if in_train_mart else "marts.fct_series_long",
+        data_version=data_version(df, static_df, futr_df),
+        last_ds=last_ds,
+    )

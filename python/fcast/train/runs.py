@@ -1,0 +1,192 @@
+"""raw.nf_model_runs: create, start, beat, finish and fail run rows, and close runs whose process died.
+
+Every write is its own short transaction. On DuckDB the writer keeps `updated_at` current; on
+PostgreSQL a trigger does (the writer's value is overwritten there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from fcast import db
+from fcast.ingest.records import utc_now
+from fcast.raw_schema import NF_MODEL_RUNS, RawTable
+
+# A RUNNING row whose heartbeat is older than this is dead (the trainer beats every few seconds).
+STALE_AFTER_S = float(os.environ.get("FCAST_STALE_RUN_S", "120"))
+HOST = socket.gethostname()
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+@dataclass
+class RunRecord:
+    """The fields a run is created with; the rest are filled as it progresses."""
+
+    run_id: str
+    run_kind: str
+    plan_id: str
+    plan_name: str
+    run_name: str
+    table_name: str
+    loto: str
+    series_selector: str
+    model_name: str
+    backend: str
+    horizon: int
+    loss: str
+    env_key: str
+    random_seed: int
+    accelerator: str
+    optimization_config: dict = field(default_factory=dict)
+    search_space: dict = field(default_factory=dict)
+    parent_run_id: str = ""
+
+    def insert(self) -> None:
+        now = utc_now()
+        values = {
+            "run_id": self.run_id,
+            "created_at": now,
+            "updated_at": now,
+            "run_kind": self.run_kind,
+            "parent_run_id": self.parent_run_id,
+            "plan_id": self.plan_id,
+            "plan_name": self.plan_name,
+            "run_name": self.run_name,
+            "table_name": self.table_name,
+            "loto": self.loto,
+            "series_selector": self.series_selector,
+            "unique_ids": "[]",
+            "model_name": self.model_name,
+            "backend": self.backend,
+            "horizon": self.horizon,
+            "loss": self.loss,
+            "optimization_config": to_json(self.optimization_config),
+            "search_space": to_json(self.search_space),
+            "status": "PENDING",
+            "start_time": None,
+            "end_time": None,
+            "duration_seconds": None,
+            "metrics": "{}",
+            "best_params": "{}",
+            "resource_summary": "{}",
+            "logs": "",
+            "error_type": "",
+            "error_message": "",
+            "mlflow_run_id": "",
+            "env_key": self.env_key,
+            "data_version": "",
+            "train_rows": 0,
+            "last_ds": None,
+            "random_seed": self.random_seed,
+            "accelerator": self.accelerator,
+            "host": HOST,
+            "pid": os.getpid(),
+            "heartbeat_at": now,
+        }
+        with db.connect() as warehouse:
+            warehouse.insert_rows(NF_MODEL_RUNS, [tuple(values[name] for name in NF_MODEL_RUNS.column_names)])
+
+
+def update_table(
+    table: RawTable, key_column: str, key: str, warehouse: db.Warehouse | None = None, **values: Any
+) -> None:
+    """Set columns of one row (dicts and lists are stored as JSON) and touch updated_at."""
+    values = {name: to_json(value) if isinstance(value, dict | list) else value for name, value in values.items()}
+    values["updated_at"] = utc_now()
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    sql = f"update {table.qualified_name} set {assignments} where {key_column} = ?"
+    if warehouse is not None:
+        warehouse.execute(sql, [*values.values(), key])
+        return
+    with db.connect() as connection:
+        connection.execute(sql, [*values.values(), key])
+
+
+def update_run(run_id: str, warehouse: db.Warehouse | None = None, **values: Any) -> None:
+    update_table(NF_MODEL_RUNS, "run_id", run_id, warehouse, **values)
+
+
+def mark_running(run_id: str) -> None:
+    now = utc_now()
+    update_run(run_id, status="RUNNING", start_time=now, heartbeat_at=now, host=HOST, pid=os.getpid())
+
+
+def mark_failed(run_id: str, error_type: str, message: str, logs: str, started=None) -> None:
+    now = utc_now()
+    values: dict[str, Any] = {
+        "status": "FAILED",
+        "end_time": now,
+        "error_type": error_type,
+        "error_message": message,
+        "logs": logs,
+        "heartbeat_at": now,
+    }
+    if started is not None:
+        values["duration_seconds"] = (now - started).total_seconds()
+    update_run(run_id, **values)
+
+
+def _process_is_gone(host: str, pid: int) -> bool:
+    """True when the run's process ran on this host and no longer exists (or is another program now)."""
+    if host != HOST or not pid:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        process = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return True
+    return process.status() == psutil.STATUS_ZOMBIE
+
+
+def close_stale_runs(stale_after_s: float | None = None) -> list[str]:
+    """Close as FAILED every RUNNING or PENDING row whose process is gone or whose heartbeat stopped."""
+    stale_after_s = STALE_AFTER_S if stale_after_s is None else stale_after_s
+    now = utc_now()
+    with db.connect() as warehouse:
+        candidates = warehouse.fetchall(
+            f"select run_id, status, host, pid, heartbeat_at, start_time from {NF_MODEL_RUNS.qualified_name} "
+            "where status in ('PENDING', 'RUNNING')"
+        )
+        closed = []
+        for run_id, status, host, pid, heartbeat_at, start_time in candidates:
+            silent_s = (now - heartbeat_at).total_seconds()
+            if not (_process_is_gone(host, int(pid)) or silent_s > stale_after_s):
+                continue
+            reason = (
+                f"closed by a later fcast command: the run was {status} but its process ({host} pid {pid}) "
+                f"stopped beating {silent_s:.0f}s ago (killed, or the machine went down)"
+            )
+            values = {"status": "FAILED", "end_time": now, "error_type": "StaleRun", "error_message": reason}
+            if start_time is not None:
+                values["duration_seconds"] = (heartbeat_at - start_time).total_seconds()
+            update_run(run_id, warehouse, **values)
+            warehouse.execute(
+                f"update {NF_MODEL_RUNS.qualified_name} set logs = logs || ? where run_id = ?",
+                (f"\n[{now:%Y-%m-%d %H:%M:%S}] {reason}\n", run_id),
+            )
+            closed.append(run_id)
+    return closed
+
+
+def find_run(run_id_prefix: str) -> dict:
+    """One run by id or unique id prefix, as a dict of its columns."""
+    with db.connect(read_only=True) as warehouse:
+        rows = warehouse.fetch_frame(
+            f"select * from {NF_MODEL_RUNS.qualified_name} where run_id like ? order by created_at",
+            (f"{run_id_prefix}%",),
+        )
+    if rows.empty:
+        raise LookupError(f"no run with id {run_id_prefix!r}: see `fcast runs`")
+    if len(rows) > 1:
+        raise LookupError(f"{len(rows)} runs start with {run_id_prefix!r}: give more of the id")
+    return rows.iloc[0].to_dict()
