@@ -310,8 +310,52 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+MAIN_GAME = "loto6"
+
+
+def _train_main_plan(max_steps: int) -> int:
+    """Plan the Loto6 k+1 models, validate and train them; returns the number of runs that did not complete."""
+    from fcast import paths
+    from fcast.plans.spec import dump_plan
+    from fcast.plans.standard import standard_plan
+    from fcast.train.trainer import train_plan
+
+    rows = standard_plan(MAIN_GAME, max_steps=max_steps)
+    plan_file = paths.duckdb_path().parent / "plans" / f"{rows[0].plan_name}.yaml"
+    plan_file.parent.mkdir(parents=True, exist_ok=True)
+    plan_file.write_text(dump_plan(rows), encoding="utf-8")
+    print(f"training the standard {MAIN_GAME} plan ({len(rows)} runs, max_steps {max_steps}): {plan_file}", flush=True)
+    report = train_plan(rows, _train_options(argparse.Namespace()))
+    return report.failed + len(report.rejected)
+
+
+def _print_main_summary() -> None:
+    from fcast import db, paths
+
+    with db.connect(read_only=True) as warehouse:
+        runs = warehouse.fetchall(
+            "select run_name, model_name, status, cv_mae, duration_seconds from marts.run_history "
+            "where plan_name = ? order by created_at desc, run_name",
+            (f"{MAIN_GAME}_standard_multivariate",),
+        )
+    latest: dict[str, tuple] = {}
+    for run in runs:
+        latest.setdefault(run[0], run)
+    print(f"\n{MAIN_GAME} standard plan, latest run of each row:")
+    for name, model, status, mae, seconds in sorted(latest.values()):
+        shown = f"cv mae {mae:.3f}" if mae is not None else ""
+        print(f"  {name:24} {model:10} {status:10} {seconds or 0:6.1f}s  {shown}")
+    print(
+        "\nwhere to look next:\n"
+        "  fcast runs                       run history (status, duration, accuracy)\n"
+        "  marts.run_history, run_series_metrics, run_forecasts_vs_actuals, run_resource_usage, model_store\n"
+        f"  {paths.model_store_dir()}   the stored models (fcast predict RUN_ID / fcast retrain RUN_ID)\n"
+        "  fcast docs                       the dbt docs site, offline"
+    )
+
+
 def cmd_main(args: argparse.Namespace) -> int:
-    """The main job: ingest the shipped history, scan and probe neuralforecast, build and test every dbt model."""
+    """The main job: ingest, scan and probe, build, then plan, validate and train the Loto6 k+1 models."""
     from fcast import db
 
     started = time.perf_counter()
@@ -325,6 +369,13 @@ def cmd_main(args: argparse.Namespace) -> int:
     if cmd_registry_probe(probe_args) != 0:
         return 1
     code = cmd_build(argparse.Namespace(dbt_args=[]))
+    if code == 0 and not args.no_train:
+        _terminate_as_interrupt()
+        not_completed = _train_main_plan(args.max_steps)
+        code = cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+"]))
+        if code == 0:
+            _print_main_summary()
+        code = code or (1 if not_completed else 0)
     print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
     return code
 
@@ -353,7 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    main = commands.add_parser("main", help="ingest the shipped history and build + test every dbt model")
+    main = commands.add_parser(
+        "main", help="ingest, scan + probe, dbt build, then plan, validate and train the Loto6 k+1 models"
+    )
+    main.add_argument(
+        "--max-steps", type=int, default=100, help="training steps of each Loto6 model (default 100: a few minutes)"
+    )
+    main.add_argument("--no-train", action="store_true", help="stop after the dbt build (no training)")
     main.set_defaults(handler=cmd_main)
 
     ingest = commands.add_parser(

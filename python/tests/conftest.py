@@ -146,7 +146,7 @@ def duckdb_env(tmp_path) -> Iterator[dict[str, str]]:
 
 def _built_warehouse(target: str, folder: Path, database: str | None) -> dict[str, str]:
     env = _target_env(target, folder, database)
-    result = run_fcast("main", env=env, check=False)
+    result = run_fcast("main", "--max-steps", "2", env=env, check=False)
     if result.returncode != 0:
         raise AssertionError(f"fcast main on {target} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return env

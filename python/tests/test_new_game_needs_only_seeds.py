@@ -107,7 +107,7 @@ def test_a_made_up_seventh_game_flows_through_every_mart(tmp_path):
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
-    result = run_fcast("main", env=env, cwd=project)
+    result = run_fcast("main", "--no-train", env=env, cwd=project)
     assert f"kansai4.json (kansai4): {len(draws)} read, {len(draws)} added" in result.stdout
 
     with environment(env), db.connect(read_only=True) as warehouse:

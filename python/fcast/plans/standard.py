@@ -15,6 +15,10 @@ DEFAULT_MULTIVARIATE_MODEL = "TSMixerx"
 DEFAULT_INPUT_SIZE = 20
 # Small enough that the Loto6 plan (7 runs) trains in a few minutes on 2 CPU cores.
 DEFAULT_MAX_STEPS = 100
+# The hist_ features range from 0/1 flags to cumulative sums in the tens of thousands: scale each window.
+DEFAULT_SCALER = "robust"
+# One fit scores every window (refit off), so many windows cost little and make the comparison with chance firmer.
+DEFAULT_CV_WINDOWS = 20
 
 
 def feature_columns() -> dict[str, list[str]]:
@@ -54,7 +58,7 @@ def standard_plan(
         "loss": {"class": "MAE", "kwargs": {}},
         "neuralforecast": {"freq": 1},
         "fit": {"val_size": 0},
-        "cross_validation": {"n_windows": 3, "step_size": 1},
+        "cross_validation": {"n_windows": DEFAULT_CV_WINDOWS, "step_size": 1},
         "features": features,
     }
     rows = []
@@ -65,7 +69,7 @@ def standard_plan(
                 run_name=f"{game.code}_{slot.name}_{slot_model.lower()}",
                 series=slot.name,
                 model=slot_model,
-                model_args={"input_size": input_size, "max_steps": max_steps},
+                model_args={"input_size": input_size, "max_steps": max_steps, "scaler_type": DEFAULT_SCALER},
                 **common,
             )
         )
@@ -75,6 +79,7 @@ def standard_plan(
     else:
         model = all_slots_model or slot_model
         model_args = {"input_size": input_size, "max_steps": max_steps}
+    model_args["scaler_type"] = DEFAULT_SCALER
     rows.append(
         RunPlanRow(
             plan_name=plan_name,

@@ -1,0 +1,61 @@
+-- Every forecast of every run beside the actual draw once it is known: cross-validation windows
+-- carry y from training; a forecast of a future draw is matched to the draw when it is ingested.
+with
+
+forecasts as (
+    select * from {{ ref('stg_raw__run_forecasts') }}
+),
+
+runs as (
+    select * from {{ ref('stg_raw__nf_model_runs') }}
+),
+
+actuals as (
+    select
+        unique_id,
+        ds,
+        y,
+        draw_date
+    from {{ ref('fct_series_long') }}
+),
+
+joined as (
+    select
+        forecasts.run_id,
+        runs.run_name,
+        runs.run_kind,
+        runs.model_name,
+        runs.game_code,
+        forecasts.forecast_kind,
+        forecasts.unique_id,
+        forecasts.cutoff,
+        forecasts.ds,
+        forecasts.horizon_step,
+        forecasts.y_hat,
+        coalesce(forecasts.y, actuals.y) as y_actual,
+        actuals.draw_date
+    from forecasts
+    inner join runs on forecasts.run_id = runs.run_id
+    left join actuals
+        on
+            forecasts.unique_id = actuals.unique_id
+            and forecasts.ds = actuals.ds
+)
+
+select
+    run_id,
+    run_name,
+    run_kind,
+    model_name,
+    game_code,
+    forecast_kind,
+    unique_id,
+    cutoff,
+    ds,
+    horizon_step,
+    y_hat,
+    y_actual,
+    draw_date,
+    y_actual is not null as is_actual_known,
+    abs(y_hat - y_actual) as abs_error
+from joined

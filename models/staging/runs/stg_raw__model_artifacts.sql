@@ -1,0 +1,22 @@
+select
+    cast(artifact_id as varchar) as artifact_id,
+    cast(run_id as varchar) as run_id,
+    cast(plan_id as varchar) as plan_id,
+    cast(model_name as varchar) as model_name,
+    cast(loto as varchar) as game_code,
+    cast(table_name as varchar) as table_name,
+    cast(artifact_path as varchar) as artifact_path,
+    cast(files_hash as varchar) as files_hash,
+    cast(file_count as integer) as file_count,
+    cast(size_bytes as bigint) as size_bytes,
+    cast(unique_ids as varchar) as unique_ids_json,
+    cast(futr_exog_list as varchar) as futr_exog_list_json,
+    cast(hist_exog_list as varchar) as hist_exog_list_json,
+    cast(stat_exog_list as varchar) as stat_exog_list_json,
+    cast(feature_set as varchar) as feature_set_json,
+    cast(env_key as varchar) as env_key,
+    cast(data_version as varchar) as data_version,
+    cast(status as varchar) as artifact_status,
+    cast(created_at as timestamp) as created_at,
+    cast(updated_at as timestamp) as updated_at
+from {{ source('raw', 'model_artifacts') }}
