@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_INTERVAL_S = 1.0
 DEFAULT_FLUSH_INTERVAL_S = 5.0
+CHILDREN_REFRESH_SAMPLES = 30
 
 
 @dataclass
@@ -162,6 +163,7 @@ class ResourceMonitor:
         self._thread: threading.Thread | None = None
         self._pending: list[ResourceSample] = []
         self._lock = threading.Lock()
+        self._children: list[psutil.Process] = []
 
     def __enter__(self) -> ResourceMonitor:
         self.start()
@@ -201,16 +203,27 @@ class ResourceMonitor:
                 self.flush()
                 last_flush = time.perf_counter()
 
+    def _children_rss(self) -> int:
+        """RSS of child processes (data-loader workers); the process table is re-read only every few samples,
+        since each scan of /proc costs the training thread the GIL many times over."""
+        if len(self.samples) % CHILDREN_REFRESH_SAMPLES == 0:
+            try:
+                self._children = self._process.children(recursive=True)
+            except psutil.Error:
+                self._children = []
+        total = 0
+        for child in self._children:
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                continue
+        return total
+
     def _take_sample(self) -> None:
         disk, net = _io_counters()
         memory = psutil.virtual_memory()
         gpu_utilization, gpu_used, gpu_total = self._gpu.read()
-        try:
-            rss = self._process.memory_info().rss + sum(
-                child.memory_info().rss for child in self._process.children(recursive=True)
-            )
-        except psutil.Error:
-            rss = self._process.memory_info().rss
+        rss = self._process.memory_info().rss + self._children_rss()
         sample = ResourceSample(
             sample_index=len(self.samples),
             sampled_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),

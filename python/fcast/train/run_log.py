@@ -22,15 +22,12 @@ class _TailHandler(logging.Handler):
     def __init__(self, lines: deque) -> None:
         super().__init__(logging.INFO)
         self.lines = lines
-        self.seen: set[int] = set()
         self.setFormatter(logging.Formatter(FORMAT, "%Y-%m-%d %H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        if id(record) in self.seen:  # a propagating record reaches several of the loggers listened to
+        if getattr(record, "_fcast_run_log", None) is self:  # a propagating record reaches several loggers
             return
-        self.seen.add(id(record))
-        if len(self.seen) > 10_000:
-            self.seen.clear()
+        record._fcast_run_log = self
         try:
             self.lines.append(self.format(record))
         except Exception:  # a log line must never break training
