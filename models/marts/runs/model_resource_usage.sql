@@ -10,11 +10,11 @@ select
     model_name,
     accelerator,
     cast(count(*) as integer) as n_runs,
+    cast(avg(peak_rss_bytes) as float8) as mean_peak_rss_bytes,
     avg(duration_seconds) as mean_duration_seconds,
     max(duration_seconds) as max_duration_seconds,
     avg(cpu_seconds) as mean_cpu_seconds,
     avg(mean_process_cpu_percent) as mean_process_cpu_percent,
-    avg(peak_rss_bytes) as mean_peak_rss_bytes,
     max(peak_rss_bytes) as max_peak_rss_bytes,
     avg(mean_gpu_utilization_percent) as mean_gpu_utilization_percent,
     max(peak_gpu_memory_used_bytes) as max_peak_gpu_memory_used_bytes

@@ -52,11 +52,11 @@ select
     runs.cv_mae,
     runs.cv_rmse,
     runs.last_ds as trained_through_ds,
-    ranked.newest_rank = 1 as is_newest_for_plan,
     cast(coalesce(predictions.n_predict_runs, 0) as integer) as n_predict_runs,
     predictions.last_predicted_at,
     ranked.created_at,
-    ranked.updated_at
+    ranked.updated_at,
+    ranked.newest_rank = 1 as is_newest_for_plan
 from ranked
 inner join runs on ranked.run_id = runs.run_id
 left join predictions on ranked.run_id = predictions.run_id

@@ -32,8 +32,8 @@ joined as (
         forecasts.ds,
         forecasts.horizon_step,
         forecasts.y_hat,
-        coalesce(forecasts.y, actuals.y) as y_actual,
-        actuals.draw_date
+        actuals.draw_date,
+        coalesce(forecasts.y, actuals.y) as y_actual
     from forecasts
     inner join runs on forecasts.run_id = runs.run_id
     left join actuals

@@ -77,7 +77,7 @@ select
     runs.last_ds,
     runs.random_seed,
     runs.accelerator,
-    runs.host,
+    runs.host_name,
     runs.mlflow_run_id
 from runs
 left join accuracy on runs.run_id = accuracy.run_id

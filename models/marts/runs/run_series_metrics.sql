@@ -23,12 +23,12 @@ select
     metrics.unique_id,
     slots.slot_index,
     metrics.metric,
-    avg(metrics.metric_value) as mean_value,
-    min(metrics.metric_value) as min_value,
-    max(metrics.metric_value) as max_value,
     cast(count(*) as integer) as n_windows,
     cast(sum(metrics.n_points) as integer) as n_points,
-    runs.created_at as run_created_at
+    runs.created_at as run_created_at,
+    avg(metrics.metric_value) as mean_value,
+    min(metrics.metric_value) as min_value,
+    max(metrics.metric_value) as max_value
 from metrics
 inner join runs on metrics.run_id = runs.run_id
 left join slots on metrics.unique_id = slots.unique_id

@@ -24,7 +24,7 @@ select
     cast(metrics as varchar) as metrics_json,
     cast(best_params as varchar) as best_params_json,
     cast(resource_summary as varchar) as resource_summary_json,
-    cast(logs as varchar) as logs,
+    cast(logs as varchar) as run_log,
     cast(error_type as varchar) as error_type,
     cast(error_message as varchar) as error_message,
     cast(mlflow_run_id as varchar) as mlflow_run_id,
@@ -34,7 +34,7 @@ select
     cast(last_ds as bigint) as last_ds,
     cast(random_seed as bigint) as random_seed,
     cast(accelerator as varchar) as accelerator,
-    cast(host as varchar) as host,
+    cast(host as varchar) as host_name,
     cast(pid as bigint) as pid,
     cast(heartbeat_at as timestamp) as heartbeat_at
 from {{ source('raw', 'nf_model_runs') }}

@@ -62,6 +62,7 @@ class RunOutcome:
     def summary(self) -> str:
         if self.status == "COMPLETED":
             shown = ", ".join(f"{key} {value:.4f}" for key, value in self.metrics.items() if key in ("mae", "rmse"))
+            shown = f"cross-validation {shown}" if shown else "forecast of the next draws written"
             return f"{self.run_name}: COMPLETED in {self.duration_seconds:.1f}s ({shown}) run {self.run_id}"
         return f"{self.run_name}: {self.status} run {self.run_id}: {self.error}"
 
