@@ -604,3 +604,82 @@ def postgres_updated_at_trigger(table: RawTable) -> str:
         f"create trigger {table.name}_touch_updated_at before update on {table.qualified_name} "
         f"for each row execute function {RAW_SCHEMA}.touch_updated_at()"
     )
+
+
+# --- Chance (fcast evaluate): exact slot bounds, the leaderboard against chance, the predictability profile. ---
+
+SLOT_CHANCE_BOUNDS = RawTable(
+    name="slot_chance_bounds",
+    description="Per game slot, from the game geometry: its exact i.i.d. distribution's median, mean, the exact "
+    "best achievable expected MAE, the expected MAE of a uniform random guess, and entropies.",
+    columns=(
+        ("game_code", "varchar(64) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("slot_index", "integer not null"),
+        ("family", "varchar(32) not null"),
+        ("n_values", "integer not null"),
+        ("value_min", "integer not null"),
+        ("value_max", "integer not null"),
+        ("median", "integer not null"),
+        ("mean", "float8 not null"),
+        ("exact_best_mae", "float8 not null"),
+        ("uniform_guess_mae", "float8 not null"),
+        ("entropy_bits", "float8 not null"),
+        ("max_entropy_bits", "float8 not null"),
+        ("computed_at", "timestamp not null"),
+    ),
+    primary_key=("game_code", "unique_id"),
+)
+
+LEADERBOARD_ENTRIES = RawTable(
+    name="leaderboard_entries",
+    description="Per game, model run and series: the run's cross-validation MAE beside chance on the same draws "
+    "(uniform guess, best constant, seasonal naive, exact bound) and a one-sided paired test against the best "
+    "constant, Holm-corrected across every model of the game.",
+    columns=(
+        ("game_code", "varchar(64) not null"),
+        ("run_id", "varchar(64) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("run_name", "varchar(200) not null"),
+        ("model_name", "varchar(128) not null"),
+        ("plan_id", "varchar(64) not null"),
+        ("n_points", "integer not null"),
+        ("model_mae", "float8 not null"),
+        ("best_constant_mae", "float8 not null"),
+        ("seasonal_naive_mae", "float8 not null"),
+        ("uniform_guess_mae", "float8 not null"),
+        ("exact_best_mae", "float8 not null"),
+        ("mean_error_difference", "float8 not null"),
+        ("p_value", "float8 not null"),
+        ("p_holm", "float8 not null"),
+        ("n_tests", "integer not null"),
+        ("alpha", "float8 not null"),
+        ("beats_chance", "boolean not null"),
+        ("evaluated_at", "timestamp not null"),
+    ),
+    primary_key=("game_code", "run_id", "unique_id"),
+)
+
+PREDICTABILITY_TESTS = RawTable(
+    name="predictability_tests",
+    description="Per series and per game: tests of the draws against their exact i.i.d. distribution (slot "
+    "goodness of fit, pooled ball frequency with the without-replacement correction, runs, Ljung-Box, entropy).",
+    columns=(
+        ("game_code", "varchar(64) not null"),
+        ("unique_id", "varchar(128) not null"),
+        ("scope", "varchar(16) not null"),
+        ("test_name", "varchar(64) not null"),
+        ("n_draws", "integer not null"),
+        ("statistic", "float8"),
+        ("dof", "integer"),
+        ("p_value", "float8"),
+        ("p_holm", "float8"),
+        ("detail", "text not null"),
+        ("verdict", "text not null"),
+        ("evaluated_at", "timestamp not null"),
+    ),
+    primary_key=("game_code", "unique_id", "test_name"),
+)
+
+CHANCE_TABLES: tuple[RawTable, ...] = (SLOT_CHANCE_BOUNDS, LEADERBOARD_ENTRIES, PREDICTABILITY_TESTS)
+RAW_TABLES = RAW_TABLES + CHANCE_TABLES

@@ -171,3 +171,13 @@ def built_env(request) -> Iterator[dict[str, str]]:
     env = request.getfixturevalue(f"built_{request.param}")
     with environment(env):
         yield env
+
+
+@pytest.fixture
+def trained_copy(built_duckdb, tmp_path):
+    """A private copy of the built DuckDB warehouse, active in this process: its runs are the test's own."""
+    from .training_helpers import copy_of_warehouse
+
+    env = copy_of_warehouse(built_duckdb, tmp_path)
+    with environment(env):
+        yield env

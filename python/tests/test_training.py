@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -20,72 +19,9 @@ from fcast.plans.spec import dump_plan, load_plan_file
 from fcast.plans.standard import standard_plan
 
 from .conftest import FCAST, PROJECT_DIR, environment, run_fcast
+from .training_helpers import TINY_FEATURES, count_rows, run_rows, tiny_plan
 
 GAMES = load_games()
-
-
-def _copy_of(built: dict[str, str], folder: Path) -> dict[str, str]:
-    """A private copy of a built DuckDB warehouse, so the runs of one test are all it holds."""
-    env = {
-        **built,
-        "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-        "DBT_TARGET_PATH": str(folder / "dbt_target"),
-        "DBT_LOG_PATH": str(folder / "dbt_logs"),
-    }
-    shutil.copy2(built["FCAST_DUCKDB_PATH"], env["FCAST_DUCKDB_PATH"])
-    return env
-
-
-@pytest.fixture
-def trained_copy(built_duckdb, tmp_path):
-    env = _copy_of(built_duckdb, tmp_path)
-    with environment(env):
-        yield env
-
-
-def _write_plan(path: Path, document: dict) -> Path:
-    import yaml
-
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
-
-
-TINY_FEATURES = {
-    "futr": ["fut_weekday", "fut_days_since_prev_draw"],
-    "hist": ["hist_lag_1", "hist_roll_mean_10"],
-    "stat": ["stat_slot_index"],
-}
-
-
-def _tiny_plan(path: Path, runs: list[dict], max_steps: int = 2, **defaults) -> Path:
-    document = {
-        "plan": path.stem,
-        "defaults": {
-            "dataset": "loto6",
-            "horizon": 1,
-            "loss": {"class": "MAE"},
-            "fit": {"val_size": 0},
-            "cross_validation": {"n_windows": 4, "step_size": 1},
-            "features": TINY_FEATURES,
-            **defaults,
-        },
-        "runs": [
-            {**run, "model_args": {"input_size": 12, "max_steps": max_steps, **run.get("model_args", {})}}
-            for run in runs
-        ],
-    }
-    return _write_plan(path, document)
-
-
-def _runs(where: str = "", params=()) -> list[dict]:
-    with db.connect(read_only=True) as warehouse:
-        frame = warehouse.fetch_frame(f"select * from raw.nf_model_runs {where} order by created_at", params)
-    return frame.to_dict("records")
-
-
-def _count(table: str, run_id: str) -> int:
-    with db.connect(read_only=True) as warehouse:
-        return warehouse.fetchall(f"select count(*) from {table} where run_id = ?", (run_id,))[0][0]
 
 
 def test_the_main_job_trained_the_loto6_plan_on_each_target(built_env):
@@ -108,12 +44,12 @@ def test_the_standard_plans_of_all_six_games_validate_and_train(trained_copy, tm
         rows = standard_plan(code, max_steps=2)
         plan_files.append(tmp_path / f"{code}.yaml")
         plan_files[-1].write_text(dump_plan(rows), encoding="utf-8")
-    trained_by_the_main_job = {run["run_id"] for run in _runs()}
+    trained_by_the_main_job = {run["run_id"] for run in run_rows()}
     result = run_fcast("train", *map(str, plan_files), env=trained_copy)
     expected = sum(game.main_count + 1 for game in GAMES.values())
     assert f"{expected} plan row(s): {expected} completed, 0 failed, 0 rejected" in result.stdout
 
-    runs = [run for run in _runs() if run["run_id"] not in trained_by_the_main_job]
+    runs = [run for run in run_rows() if run["run_id"] not in trained_by_the_main_job]
     assert len(runs) == expected and {run["status"] for run in runs} == {"COMPLETED"}
     for run in runs:
         unique_ids = json.loads(run["unique_ids"])
@@ -126,10 +62,10 @@ def test_the_standard_plans_of_all_six_games_validate_and_train(trained_copy, tm
         assert json.loads(run["resource_summary"])["peak_rss_bytes"] > 0
         assert json.loads(run["optimization_config"])["plan_row"]["model"] == run["model_name"]
         assert "cross-validation done" in run["logs"]
-        assert _count("raw.run_metrics", run["run_id"]) == 20 * len(unique_ids) * 2  # mae and rmse
-        assert _count("raw.run_forecasts", run["run_id"]) == 20 * len(unique_ids) + len(unique_ids)
-        assert _count("raw.run_resource_summaries", run["run_id"]) == 1
-        assert _count("raw.model_artifacts", run["run_id"]) == 1
+        assert count_rows("raw.run_metrics", run["run_id"]) == 20 * len(unique_ids) * 2  # mae and rmse
+        assert count_rows("raw.run_forecasts", run["run_id"]) == 20 * len(unique_ids) + len(unique_ids)
+        assert count_rows("raw.run_resource_summaries", run["run_id"]) == 1
+        assert count_rows("raw.model_artifacts", run["run_id"]) == 1
     build = run_fcast("build", "--select", "staging.runs+", env=trained_copy)
     assert "ERROR=0" in build.stdout
 
@@ -140,7 +76,7 @@ def test_every_training_table_and_mart_on_postgres(built_postgres, tmp_path):
         miniloto = standard_plan("miniloto", mode="univariate", max_steps=2)
     (tmp_path / "n3.yaml").write_text(dump_plan(numbers3), encoding="utf-8")
     (tmp_path / "mini.yaml").write_text(dump_plan(miniloto), encoding="utf-8")
-    probabilistic = _tiny_plan(
+    probabilistic = tiny_plan(
         tmp_path / "pg_quantiles.yaml",
         [
             {
@@ -158,16 +94,16 @@ def test_every_training_table_and_mart_on_postgres(built_postgres, tmp_path):
     )
     assert "11 plan row(s): 11 completed" in result.stdout
     with environment(built_postgres):
-        runs = _runs(
+        runs = run_rows(
             "where plan_name in (?, ?, ?)",
             ("numbers3_standard_multivariate", "miniloto_standard_univariate", "pg_quantiles"),
         )
         assert len(runs) == 11 and {run["status"] for run in runs} == {"COMPLETED"}
         first = runs[0]["run_id"]
         for table in ("run_metrics", "run_forecasts", "run_resource_summaries", "model_artifacts"):
-            assert _count(f"raw.{table}", first) > 0, table
+            assert count_rows(f"raw.{table}", first) > 0, table
         quantile_run = next(run["run_id"] for run in runs if run["run_name"] == "n3_N1_mqloss")
-        assert _count("raw.run_forecast_intervals", quantile_run) == 5  # 4 windows + the next draw
+        assert count_rows("raw.run_forecast_intervals", quantile_run) == 5  # 4 windows + the next draw
         # updated_at is kept by a trigger on PostgreSQL: an update that sets an old value still moves it.
         with db.connect() as warehouse:
             warehouse.execute(
@@ -192,7 +128,7 @@ def test_every_training_table_and_mart_on_postgres(built_postgres, tmp_path):
 
 
 def test_a_rejected_row_keeps_its_violations_and_gets_no_run(trained_copy, tmp_path):
-    plan = _tiny_plan(
+    plan = tiny_plan(
         tmp_path / "mixed.yaml",
         [
             {"name": "good", "series": "N1", "model": "NHITS"},
@@ -204,7 +140,7 @@ def test_a_rejected_row_keeps_its_violations_and_gets_no_run(trained_copy, tmp_p
     assert "bad: REJECTED by the validator" in result.stdout and "[intervals_need_probabilistic_loss]" in result.stdout
     assert "2 plan row(s): 1 completed, 0 failed, 1 rejected" in result.stdout
     (bad,) = [row for row in load_plan_file(plan) if row.run_name == "bad"]
-    assert _runs("where plan_id = ?", (bad.plan_id,)) == []
+    assert run_rows("where plan_id = ?", (bad.plan_id,)) == []
     with db.connect(read_only=True) as warehouse:
         violations = warehouse.fetchall("select rule from raw.plan_violations where plan_id = ?", (bad.plan_id,))
     assert ("intervals_need_probabilistic_loss",) in violations
@@ -212,7 +148,7 @@ def test_a_rejected_row_keeps_its_violations_and_gets_no_run(trained_copy, tmp_p
 
 def _start_long_training(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, str]:
     """Start `fcast train` on a run that takes minutes; return once it is RUNNING and has flushed samples."""
-    plan = _tiny_plan(
+    plan = tiny_plan(
         tmp_path / "long.yaml", [{"name": "long_run", "series": "N1", "model": "NHITS"}], max_steps=100_000
     )
     process = subprocess.Popen(
@@ -225,8 +161,8 @@ def _start_long_training(env: dict[str, str], tmp_path: Path) -> tuple[subproces
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        runs = _runs("where run_name = 'long_run'")
-        if runs and runs[0]["status"] == "RUNNING" and _count("raw.run_resources", runs[0]["run_id"]) >= 2:
+        runs = run_rows("where run_name = 'long_run'")
+        if runs and runs[0]["status"] == "RUNNING" and count_rows("raw.run_resources", runs[0]["run_id"]) >= 2:
             return process, runs[0]["run_id"]
         assert process.poll() is None, process.stdout.read()
         time.sleep(0.5)
@@ -240,22 +176,22 @@ def test_an_interrupted_run_ends_failed_with_its_log(trained_copy, tmp_path, sto
     process.send_signal(stop_signal)
     output, _ = process.communicate(timeout=60)
     assert process.returncode != 0, output
-    (run,) = _runs("where run_id = ?", (run_id,))
+    (run,) = run_rows("where run_id = ?", (run_id,))
     assert run["status"] == "FAILED" and run["error_type"] == "Interrupted", run
     assert run["end_time"] is not None and run["duration_seconds"] > 0
     assert "cross-validation" in run["logs"] and "Interrupt" in run["logs"]
-    assert _count("raw.run_resource_summaries", run_id) == 1
+    assert count_rows("raw.run_resource_summaries", run_id) == 1
 
 
 def test_a_killed_run_is_closed_failed_by_the_next_command(trained_copy, tmp_path):
     process, run_id = _start_long_training(trained_copy, tmp_path)
     process.kill()
     process.wait(timeout=30)
-    (run,) = _runs("where run_id = ?", (run_id,))
+    (run,) = run_rows("where run_id = ?", (run_id,))
     assert run["status"] == "RUNNING"  # nobody could say otherwise yet
     result = run_fcast("runs", env=trained_copy)
     assert f"closed stale run {run_id} as FAILED" in result.stdout
-    (run,) = _runs("where run_id = ?", (run_id,))
+    (run,) = run_rows("where run_id = ?", (run_id,))
     assert run["status"] == "FAILED" and run["error_type"] == "StaleRun"
     assert "stopped beating" in run["logs"]
 
@@ -277,7 +213,7 @@ def test_a_silent_run_on_another_host_is_closed_only_when_its_heartbeat_is_stale
     insert("fresh", 5)
     insert("stale", 600)
     assert runs.close_stale_runs(stale_after_s=120) == ["stale"]
-    statuses = {run["run_id"]: run["status"] for run in _runs()}
+    statuses = {run["run_id"]: run["status"] for run in run_rows()}
     assert statuses == {"fresh": "RUNNING", "stale": "FAILED"}
 
 
@@ -293,17 +229,15 @@ def test_a_run_that_raises_ends_failed_with_the_traceback(trained_copy):
 
     outcome = train_row(row, result.env_key, TrainOptions(progress=lambda line: None), work=broken_work)
     assert outcome.status == "FAILED" and "the GPU caught fire" in outcome.error
-    (run,) = _runs("where run_id = ?", (outcome.run_id,))
+    (run,) = run_rows("where run_id = ?", (outcome.run_id,))
     assert run["status"] == "FAILED" and run["error_type"] == "RuntimeError"
     assert "Traceback" in run["logs"] and "broken_work" in run["logs"]
 
 
 def _train_one(env: dict[str, str], tmp_path: Path, name: str = "store_me") -> dict:
-    plan = _tiny_plan(
-        tmp_path / f"{name}.yaml", [{"name": name, "series": "all", "model": "NHITS"}], dataset="numbers3"
-    )
+    plan = tiny_plan(tmp_path / f"{name}.yaml", [{"name": name, "series": "all", "model": "NHITS"}], dataset="numbers3")
     run_fcast("train", str(plan), env=env)
-    (run,) = _runs("where run_name = ?", (name,))
+    (run,) = run_rows("where run_name = ?", (name,))
     return run
 
 
@@ -317,7 +251,7 @@ def test_retrain_reproduces_the_feature_set_and_the_result(trained_copy, tmp_pat
     original = _train_one(trained_copy, tmp_path)
     result = run_fcast("retrain", original["run_id"][:10], env=trained_copy)
     assert "COMPLETED" in result.stdout
-    (retrained,) = _runs("where run_kind = 'retrain'")
+    (retrained,) = run_rows("where run_kind = 'retrain'")
     assert retrained["parent_run_id"] == original["run_id"] and retrained["plan_id"] == original["plan_id"]
     first, second = _artifact(original["run_id"]), _artifact(retrained["run_id"])
     for column in ("unique_ids", "futr_exog_list", "hist_exog_list", "stat_exog_list", "feature_set", "data_version"):
@@ -333,14 +267,14 @@ def test_retrain_stops_before_training_when_a_recorded_feature_is_gone(trained_c
     result = run_fcast("retrain", original["run_id"], env=trained_copy, check=False)
     assert result.returncode == 1
     assert "hist_roll_mean_10 (hist, marts.nf_train_df)" in result.stderr and "Nothing was trained" in result.stderr
-    assert len(_runs()) == len(_runs("where run_kind <> 'retrain'"))
+    assert len(run_rows()) == len(run_rows("where run_kind <> 'retrain'"))
 
 
 def test_predict_uses_the_stored_model_and_refuses_a_tampered_one(trained_copy, tmp_path):
     original = _train_one(trained_copy, tmp_path)
     result = run_fcast("predict", original["run_id"], env=trained_copy)
     assert "COMPLETED" in result.stdout
-    (predicted,) = _runs("where run_kind = 'predict'")
+    (predicted,) = run_rows("where run_kind = 'predict'")
     assert predicted["parent_run_id"] == original["run_id"]
     with db.connect(read_only=True) as warehouse:
         forecasts = warehouse.fetchall(
@@ -357,16 +291,16 @@ def test_predict_uses_the_stored_model_and_refuses_a_tampered_one(trained_copy, 
     weights.write_bytes(bytes(data))
     result = run_fcast("predict", original["run_id"], env=trained_copy, check=False)
     assert result.returncode == 1 and "do not match the recorded hash" in result.stderr
-    assert len(_runs("where run_kind = 'predict'")) == 1  # nothing ran with the changed files
+    assert len(run_rows("where run_kind = 'predict'")) == 1  # nothing ran with the changed files
     assert _artifact(original["run_id"])["status"] == "tampered"
 
 
 def test_mlflow_logging_works_offline(trained_copy, tmp_path):
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {**trained_copy, "MLFLOW_TRACKING_URI": tracking}
-    plan = _tiny_plan(tmp_path / "tracked.yaml", [{"name": "tracked", "series": "N2", "model": "NHITS"}])
+    plan = tiny_plan(tmp_path / "tracked.yaml", [{"name": "tracked", "series": "N2", "model": "NHITS"}])
     run_fcast("train", str(plan), "--mlflow", env=env)
-    (run,) = _runs("where run_name = 'tracked'")
+    (run,) = run_rows("where run_name = 'tracked'")
     assert run["mlflow_run_id"]
 
     import mlflow

@@ -672,17 +672,6 @@ class PlanValidator:
                     "registry_model_capabilities.auto_class",
                 )
             )
-        if any(row.feature_list(kind) for kind in CAPABILITY_FOR_FEATURE) and not row.search.get("config"):
-            violations.append(
-                Violation(
-                    "exogenous_on_auto_model",
-                    "features",
-                    "an Auto model takes exogenous lists inside its search config, not as arguments",
-                    "put futr_exog_list/hist_exog_list/stat_exog_list in search.config",
-                    "rule",
-                    "BaseAuto has no exogenous arguments",
-                )
-            )
         for name, spec in (row.search.get("config") or {}).items():
             violations.extend(_search_space_violations(backend, name, spec))
         return violations

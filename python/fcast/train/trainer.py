@@ -217,6 +217,7 @@ class WorkResult:
     cv: Any | None
     forecast: Any
     save: bool
+    search: dict | None = None  # what a hyperparameter search found (fcast.automl.search.SearchOutcome)
 
 
 Work = Callable[[RunPlanRow, RunInputs, Path, RunLog], WorkResult]
@@ -225,6 +226,16 @@ Work = Callable[[RunPlanRow, RunInputs, Path, RunLog], WorkResult]
 def fit_work(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:
     nf, cv, forecast = _fit_cross_validate_predict(row, inputs, scratch, log)
     return WorkResult(nf, cv, forecast, save=True)
+
+
+def search_work(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:
+    """Search the row's hyperparameters (optuna or ray), then train the row with the best of them."""
+    from fcast.automl.search import best_row, optuna_search, ray_search
+
+    search = optuna_search if row.backend == "optuna" else ray_search
+    outcome = search(row, inputs, scratch, log, trainer_defaults(row.model_args, scratch))
+    nf, cv, forecast = _fit_cross_validate_predict(best_row(row, outcome), inputs, scratch, log)
+    return WorkResult(nf, cv, forecast, save=True, search=outcome.as_config())
 
 
 def train_row(
@@ -291,6 +302,13 @@ def train_row(
                 log.info(f"logged to MLflow run {mlflow_run_id}")
         finished = utc_now()
         duration = (finished - started).total_seconds()
+        if result.search is not None:
+            runs.update_run(
+                record.run_id,
+                best_params=result.search["best_params"],
+                search_space=result.search["search_space"],
+                optimization_config={**record.optimization_config, "search": result.search},
+            )
         runs.update_run(
             record.run_id,
             status="COMPLETED",
@@ -363,7 +381,8 @@ def train_plan(rows: list[RunPlanRow], options: TrainOptions | None = None) -> P
     outcomes = []
     for result in results:
         if result.valid:
-            outcome = train_row(result.row, result.env_key, options)
+            work = search_work if result.row.backend else fit_work
+            outcome = train_row(result.row, result.env_key, options, work=work)
             options.progress(f"  {outcome.summary()}")
             outcomes.append(outcome)
     return PlanTrainingReport(outcomes, rejected, closed)

@@ -1,0 +1,1 @@
+"""Chance references: exact slot distributions from the game geometry, and what a model must beat."""

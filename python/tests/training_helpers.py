@@ -1,0 +1,65 @@
+"""Helpers shared by the training and search tests: tiny plans and reads of the run tables."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fcast import db
+
+
+def copy_of_warehouse(built: dict[str, str], folder: Path) -> dict[str, str]:
+    """A private copy of a built DuckDB warehouse, so the runs of one test are all it holds."""
+    env = {
+        **built,
+        "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(folder / "dbt_target"),
+        "DBT_LOG_PATH": str(folder / "dbt_logs"),
+    }
+    shutil.copy2(built["FCAST_DUCKDB_PATH"], env["FCAST_DUCKDB_PATH"])
+    return env
+
+
+def write_plan(path: Path, document: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+TINY_FEATURES = {
+    "futr": ["fut_weekday", "fut_days_since_prev_draw"],
+    "hist": ["hist_lag_1", "hist_roll_mean_10"],
+    "stat": ["stat_slot_index"],
+}
+
+
+def tiny_plan(path: Path, runs: list[dict], max_steps: int = 2, **defaults) -> Path:
+    document = {
+        "plan": path.stem,
+        "defaults": {
+            "dataset": "loto6",
+            "horizon": 1,
+            "loss": {"class": "MAE"},
+            "fit": {"val_size": 0},
+            "cross_validation": {"n_windows": 4, "step_size": 1},
+            "features": TINY_FEATURES,
+            **defaults,
+        },
+        "runs": [
+            {**run, "model_args": {"input_size": 12, "max_steps": max_steps, **run.get("model_args", {})}}
+            for run in runs
+        ],
+    }
+    return write_plan(path, document)
+
+
+def run_rows(where: str = "", params=()) -> list[dict]:
+    with db.connect(read_only=True) as warehouse:
+        frame = warehouse.fetch_frame(f"select * from raw.nf_model_runs {where} order by created_at", params)
+    return frame.to_dict("records")
+
+
+def count_rows(table: str, run_id: str) -> int:
+    with db.connect(read_only=True) as warehouse:
+        return warehouse.fetchall(f"select count(*) from {table} where run_id = ?", (run_id,))[0][0]
