@@ -310,6 +310,22 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.chance.evaluate import evaluate
+
+    db.ensure_raw_tables()
+    try:
+        evaluations = evaluate(args.game or None)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for evaluation in evaluations:
+        print(f"  {evaluation.summary()}")
+    print("marts: leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability")
+    return 0
+
+
 MAIN_GAME = "loto6"
 
 
@@ -345,10 +361,16 @@ def _print_main_summary() -> None:
     for name, model, status, mae, seconds in sorted(latest.values()):
         shown = f"cv mae {mae:.3f}" if mae is not None else ""
         print(f"  {name:24} {model:10} {status:10} {seconds or 0:6.1f}s  {shown}")
+    with db.connect(read_only=True) as warehouse:
+        verdicts = warehouse.fetchall("select game_code, verdict from marts.game_chance_verdicts order by game_code")
+    print("\nagainst chance:")
+    for game_code, verdict in verdicts:
+        print(f"  {game_code:10} {verdict}")
     print(
         "\nwhere to look next:\n"
         "  fcast runs                       run history (status, duration, accuracy)\n"
         "  marts.run_history, run_series_metrics, run_forecasts_vs_actuals, run_resource_usage, model_store\n"
+        "  marts.leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability\n"
         f"  {paths.model_store_dir()}   the stored models (fcast predict RUN_ID / fcast retrain RUN_ID)\n"
         "  fcast docs                       the dbt docs site, offline"
     )
@@ -372,7 +394,9 @@ def cmd_main(args: argparse.Namespace) -> int:
     if code == 0 and not args.no_train:
         _terminate_as_interrupt()
         not_completed = _train_main_plan(args.max_steps)
-        code = cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+"]))
+        print("scoring against chance and profiling the draws ...", flush=True)
+        cmd_evaluate(argparse.Namespace(game=[]))
+        code = cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+", "staging.chance+"]))
         if code == 0:
             _print_main_summary()
         code = code or (1 if not_completed else 0)
@@ -501,6 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix) with a stored model")
     predict.set_defaults(handler=cmd_predict)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="exact chance bounds, the leaderboard against chance and the predictability profile"
+    )
+    evaluate.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
+    evaluate.set_defaults(handler=cmd_evaluate)
 
     runs = commands.add_parser("runs", help="list training runs (closes runs whose process died as FAILED)")
     runs.add_argument("--status", choices=("PENDING", "RUNNING", "COMPLETED", "FAILED"))

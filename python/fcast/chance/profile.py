@@ -120,7 +120,9 @@ def _verdict(test: ProfileTest) -> str:
             f"entropy {detail['observed_bits']:.3f} bits of at most {detail['maximum_bits']:.3f} "
             f"(i.i.d. draws of this slot give {detail['iid_expected_bits']:.3f})"
         )
-    if test.p_holm is not None and test.p_holm < ALPHA:
+    if test.p_holm is None:
+        return "not testable on these draws (the values do not vary)"
+    if test.p_holm < ALPHA:
         return f"departs from chance: not consistent with '{WHAT[test.test_name]}' (Holm p = {test.p_holm:.3g})"
     return f"consistent with chance: {WHAT[test.test_name]} (Holm p = {test.p_holm:.3g})"
 
@@ -133,6 +135,9 @@ def profile_game(game: Game, distributions: list[SlotDistribution], series: pd.D
             tests.extend(_series_tests(game, distribution, values))
     if not series.empty:
         tests.append(_pooled_ball_test(game, series))
+    for test in tests:
+        if test.p_value is not None and math.isnan(test.p_value):
+            test.p_value = test.statistic = None
     for test, adjusted in zip(tests, holm([test.p_value for test in tests]), strict=True):
         test.p_holm = adjusted
         test.verdict = _verdict(test)

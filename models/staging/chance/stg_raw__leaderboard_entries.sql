@@ -1,0 +1,21 @@
+select
+    cast(game_code as varchar) as game_code,
+    cast(run_id as varchar) as run_id,
+    cast(unique_id as varchar) as unique_id,
+    cast(run_name as varchar) as run_name,
+    cast(model_name as varchar) as model_name,
+    cast(plan_id as varchar) as plan_id,
+    cast(n_points as integer) as n_points,
+    cast(model_mae as float8) as model_mae,
+    cast(best_constant_mae as float8) as best_constant_mae,
+    cast(seasonal_naive_mae as float8) as seasonal_naive_mae,
+    cast(uniform_guess_mae as float8) as uniform_guess_mae,
+    cast(exact_best_mae as float8) as exact_best_mae,
+    cast(mean_error_difference as float8) as mean_error_difference,
+    cast(p_value as float8) as p_value,
+    cast(p_holm as float8) as p_holm,
+    cast(n_tests as integer) as n_tests,
+    cast(alpha as float8) as alpha,
+    cast(beats_chance as boolean) as beats_chance,
+    cast(evaluated_at as timestamp) as evaluated_at
+from {{ source('raw', 'leaderboard_entries') }}
