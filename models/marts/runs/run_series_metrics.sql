@@ -1,8 +1,18 @@
 -- Accuracy per run, model and series: each metric averaged over the cross-validation windows.
 with
 
-metrics as (
-    select * from {{ ref('stg_raw__run_metrics') }}
+per_series as (
+    select
+        run_id,
+        unique_id,
+        metric,
+        avg(metric_value) as mean_value,
+        min(metric_value) as min_value,
+        max(metric_value) as max_value,
+        cast(count(*) as integer) as n_windows,
+        cast(sum(n_points) as integer) as n_points
+    from {{ ref('stg_raw__run_metrics') }}
+    group by run_id, unique_id, metric
 ),
 
 runs as (
@@ -14,32 +24,21 @@ slots as (
 )
 
 select
-    metrics.run_id,
+    per_series.run_id,
     runs.run_name,
     runs.run_kind,
     runs.model_name,
     runs.game_code,
     runs.series_selector,
-    metrics.unique_id,
+    per_series.unique_id,
     slots.slot_index,
-    metrics.metric,
-    cast(count(*) as integer) as n_windows,
-    cast(sum(metrics.n_points) as integer) as n_points,
-    runs.created_at as run_created_at,
-    avg(metrics.metric_value) as mean_value,
-    min(metrics.metric_value) as min_value,
-    max(metrics.metric_value) as max_value
-from metrics
-inner join runs on metrics.run_id = runs.run_id
-left join slots on metrics.unique_id = slots.unique_id
-group by
-    metrics.run_id,
-    runs.run_name,
-    runs.run_kind,
-    runs.model_name,
-    runs.game_code,
-    runs.series_selector,
-    metrics.unique_id,
-    slots.slot_index,
-    metrics.metric,
-    runs.created_at
+    per_series.metric,
+    per_series.mean_value,
+    per_series.min_value,
+    per_series.max_value,
+    per_series.n_windows,
+    per_series.n_points,
+    runs.created_at as run_created_at
+from per_series
+inner join runs on per_series.run_id = runs.run_id
+left join slots on per_series.unique_id = slots.unique_id

@@ -151,9 +151,8 @@ def optuna_search(
         algorithm = dataclasses.replace(algorithm, pruner="none", reason=algorithm.reason + "; pruning switched off")
     log.info(f"search: {algorithm.sampler} sampler, {algorithm.pruner} pruner ({algorithm.reason})")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler, pruner = algorithm.build(seed=int(row.model_args.get("random_seed", 1)))
-    if not pruning:
-        pruner = optuna.pruners.NopPruner()
+    max_steps = int(row.model_args.get("max_steps", 1000))
+    sampler, pruner = algorithm.build(int(row.model_args.get("random_seed", 1)), n_trials, max_steps)
     name = study_name(row)
     study = optuna.create_study(
         study_name=name,
@@ -165,7 +164,6 @@ def optuna_search(
     )
     df, static_df = search_frames(row, inputs)
     default_space = None if space else _default_space(row)
-    max_steps = int(row.model_args.get("max_steps", 1000))
 
     def objective(trial) -> float:
         params = _suggest(trial, space) if space else default_space(trial)

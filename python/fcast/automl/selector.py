@@ -41,8 +41,13 @@ class SearchAlgorithm:
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
 
-    def build(self, seed: int) -> tuple[Any, Any]:
-        """The optuna sampler and pruner objects."""
+    def build(self, seed: int, n_trials: int = 10, max_steps: int = 100) -> tuple[Any, Any]:
+        """The optuna sampler and pruner objects.
+
+        The median pruner waits for a few finished trials and for the first fifth of a trial's steps
+        (early validation losses are noisy), then stops a trial that is worse than the median of the
+        earlier trials at the same step; Hyperband's budget is the trial's training steps.
+        """
         import optuna
 
         samplers = {
@@ -52,8 +57,13 @@ class SearchAlgorithm:
             "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
         }
         pruners = {
-            "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
-            "hyperband": lambda: optuna.pruners.HyperbandPruner(),
+            "median": lambda: optuna.pruners.MedianPruner(
+                n_startup_trials=min(5, max(1, n_trials // 4)), n_warmup_steps=max_steps // 5
+            ),
+            "hyperband": lambda: optuna.pruners.HyperbandPruner(
+                min_resource=max(1, max_steps // 10), max_resource=max_steps
+            ),
+            "none": lambda: optuna.pruners.NopPruner(),
         }
         return samplers[self.sampler](), pruners[self.pruner]()
 
