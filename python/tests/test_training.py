@@ -200,7 +200,7 @@ def test_a_silent_run_on_another_host_is_closed_only_when_its_heartbeat_is_stale
     from fcast.ingest.records import utc_now
     from fcast.train import runs
 
-    def insert(run_id: str, age_s: float) -> None:
+    def insert(run_id: str, age_s: float, host: str = "another-host", pid: int = 1) -> None:
         record = runs.RunRecord(
             run_id=run_id, run_kind="train", plan_id="p", plan_name="p", run_name=run_id, table_name="",
             loto="loto6", series_selector="N1", model_name="NHITS", backend="none", horizon=1, loss="MAE",
@@ -208,13 +208,23 @@ def test_a_silent_run_on_another_host_is_closed_only_when_its_heartbeat_is_stale
         )  # fmt: skip
         record.insert()
         beat = utc_now().replace(microsecond=0) - __import__("datetime").timedelta(seconds=age_s)
-        runs.update_run(run_id, status="RUNNING", host="another-host", pid=1, heartbeat_at=beat, start_time=beat)
+        runs.update_run(run_id, status="RUNNING", host=host, pid=pid, heartbeat_at=beat, start_time=beat)
 
     insert("fresh", 5)
     insert("stale", 600)
     assert runs.close_stale_runs(stale_after_s=120) == ["stale"]
     statuses = {run["run_id"]: run["status"] for run in run_rows()}
     assert statuses == {"fresh": "RUNNING", "stale": "FAILED"}
+
+    # On this host the process table decides: a live trainer whose flushes wait behind a lock stays open.
+    waiting = subprocess.Popen(["sleep", "60"])
+    try:
+        insert("blocked_here", 600, host=runs.HOST, pid=waiting.pid)
+        assert runs.close_stale_runs(stale_after_s=120) == []
+    finally:
+        waiting.kill()
+        waiting.wait()
+    assert runs.close_stale_runs(stale_after_s=120) == ["blocked_here"]
 
 
 def test_a_run_that_raises_ends_failed_with_the_traceback(trained_copy):

@@ -6,6 +6,7 @@ PostgreSQL a trigger does (the writer's value is overwritten there).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -135,36 +136,45 @@ def mark_failed(run_id: str, error_type: str, message: str, logs: str, started=N
     update_run(run_id, **values)
 
 
-def _process_is_gone(host: str, pid: int) -> bool:
-    """True when the run's process ran on this host and no longer exists (or is another program now)."""
+def _liveness(host: str, pid: int, created_at: dt.datetime) -> str:
+    """'alive' or 'gone' for a run of this host (a pid reused by a later process counts as gone); else 'unknown'."""
     if host != HOST or not pid:
-        return False
+        return "unknown"
     if pid == os.getpid():
-        return False
+        return "alive"
     try:
         process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return "gone"
+        started_after_run = process.create_time() > created_at.replace(tzinfo=dt.UTC).timestamp() + 5
     except psutil.NoSuchProcess:
-        return True
-    return process.status() == psutil.STATUS_ZOMBIE
+        return "gone"
+    return "gone" if started_after_run else "alive"
 
 
 def close_stale_runs(stale_after_s: float | None = None) -> list[str]:
-    """Close as FAILED every RUNNING or PENDING row whose process is gone or whose heartbeat stopped."""
+    """Close as FAILED every RUNNING or PENDING row whose process is gone.
+
+    On this host the process table decides (a live trainer whose flushes wait behind a long lock is
+    left alone); for a run on another host, a heartbeat older than `stale_after_s` does.
+    """
     stale_after_s = STALE_AFTER_S if stale_after_s is None else stale_after_s
     now = utc_now()
     with db.connect() as warehouse:
         candidates = warehouse.fetchall(
-            f"select run_id, status, host, pid, heartbeat_at, start_time from {NF_MODEL_RUNS.qualified_name} "
-            "where status in ('PENDING', 'RUNNING')"
+            f"select run_id, status, host, pid, heartbeat_at, start_time, created_at "
+            f"from {NF_MODEL_RUNS.qualified_name} where status in ('PENDING', 'RUNNING')"
         )
         closed = []
-        for run_id, status, host, pid, heartbeat_at, start_time in candidates:
+        for run_id, status, host, pid, heartbeat_at, start_time, created_at in candidates:
             silent_s = (now - heartbeat_at).total_seconds()
-            if not (_process_is_gone(host, int(pid)) or silent_s > stale_after_s):
+            liveness = _liveness(host, int(pid), created_at)
+            if not (liveness == "gone" or (liveness == "unknown" and silent_s > stale_after_s)):
                 continue
             reason = (
                 f"closed by a later fcast command: the run was {status} but its process ({host} pid {pid}) "
-                f"stopped beating {silent_s:.0f}s ago (killed, or the machine went down)"
+                f"{'is gone' if liveness == 'gone' else 'is not known here'} and stopped beating {silent_s:.0f}s ago "
+                "(killed, or the machine went down)"
             )
             values = {"status": "FAILED", "end_time": now, "error_type": "StaleRun", "error_message": reason}
             if start_time is not None:
