@@ -326,6 +326,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fcast import db
+    from fcast.report.run_report import report_plan, report_run
+
+    db.ensure_raw_tables()
+    if bool(args.run_id) == bool(args.plan):
+        print("error: give a RUN_ID or --plan NAME", file=sys.stderr)
+        return 2
+    output = Path(args.output) if args.output else None
+    try:
+        path = report_plan(args.plan, output) if args.plan else report_run(args.run_id, output)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0
+
+
 MAIN_GAME = "loto6"
 
 
@@ -531,6 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    report = commands.add_parser("report", help="a self-contained HTML report of a run (or of a plan's runs)")
+    report.add_argument("run_id", nargs="?", metavar="RUN_ID", help="a run id or a unique prefix")
+    report.add_argument("--plan", metavar="NAME", help="the latest run of every row of this plan instead")
+    report.add_argument("--output", help="HTML file to write (default warehouse/reports/...)")
+    report.set_defaults(handler=cmd_report)
 
     runs = commands.add_parser("runs", help="list training runs (closes runs whose process died as FAILED)")
     runs.add_argument("--status", choices=("PENDING", "RUNNING", "COMPLETED", "FAILED"))

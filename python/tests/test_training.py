@@ -320,3 +320,36 @@ def test_mlflow_logging_works_offline(trained_copy, tmp_path):
     assert logged.data.tags["fcast_run_id"] == run["run_id"]
     assert logged.data.metrics["mae"] == pytest.approx(json.loads(run["metrics"])["mae"])
     assert logged.data.params["model"] == '"NHITS"'
+
+
+def test_reports_of_a_run_and_a_plan_open_offline(trained_copy, tmp_path):
+    import re
+
+    plan = tiny_plan(
+        tmp_path / "reported.yaml",
+        [
+            {
+                "name": "reported",
+                "series": "N1",
+                "model": "NHITS",
+                "loss": {"class": "MQLoss", "kwargs": {"level": [80]}},
+            }
+        ],
+        predict={"level": [80]},
+    )
+    run_fcast("train", str(plan), env=trained_copy)
+    run_fcast("evaluate", "--game", "loto6", env=trained_copy)
+    (run,) = run_rows("where run_name = 'reported'")
+    output = tmp_path / "run.html"
+    result = run_fcast("report", run["run_id"][:12], "--output", str(output), env=trained_copy)
+    assert str(output) in result.stdout
+    page = output.read_text(encoding="utf-8")
+    for section in ("Configuration and library versions", "Validation of the plan row", "Metrics per series",
+                    "Forecasts against the draws", "Beside chance", "Resources", "Log (tail)"):  # fmt: skip
+        assert section in page, section
+    assert run["env_key"] in page and "neuralforecast" in page and "coverage_80" in page
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 2  # forecasts with intervals, resources
+    assert not re.search(r'(src|href)="https?://', page)  # nothing to fetch: it opens offline
+    plan_report = tmp_path / "plan.html"
+    run_fcast("report", "--plan", "reported", "--output", str(plan_report), env=trained_copy)
+    assert "reported" in plan_report.read_text(encoding="utf-8")

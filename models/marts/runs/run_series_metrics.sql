@@ -6,11 +6,11 @@ per_series as (
         run_id,
         unique_id,
         metric,
+        cast(count(*) as integer) as n_windows,
+        cast(sum(n_points) as integer) as n_points,
         avg(metric_value) as mean_value,
         min(metric_value) as min_value,
-        max(metric_value) as max_value,
-        cast(count(*) as integer) as n_windows,
-        cast(sum(n_points) as integer) as n_points
+        max(metric_value) as max_value
     from {{ ref('stg_raw__run_metrics') }}
     group by run_id, unique_id, metric
 ),
