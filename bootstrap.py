@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up fcast's isolated environment and run its main job or its whole test suite.
 
-    python3 bootstrap.py main [fcast main options]   # ingest + dbt build on the embedded DuckDB
+    python3 bootstrap.py main [--target T] [fcast main options]   # the main job on the embedded DuckDB
+                                 # (e.g. --max-steps 20, --no-train)
     python3 bootstrap.py test [pytest options]       # the whole test suite (DuckDB and PostgreSQL)
 
 Only the standard library is used here: this file runs before anything is installed. The
@@ -149,8 +150,14 @@ def ensure_postgres() -> None:
 
 
 def main_job(arguments: list[str]) -> int:
+    """`fcast [--target T] main [main options]`: the global --target goes before the command, the rest after."""
     ensure_environment()
-    return subprocess.run([str(venv_bin("fcast")), *arguments, "main"], cwd=ROOT, check=False).returncode
+    global_options, rest = [], list(arguments)
+    while rest and rest[0].startswith("--target"):
+        count = 1 if "=" in rest[0] else 2
+        global_options, rest = global_options + rest[:count], rest[count:]
+    command = [str(venv_bin("fcast")), *global_options, "main", *rest]
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
 def test_suite(arguments: list[str]) -> int:
