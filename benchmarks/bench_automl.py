@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_training import _checked, _env
+from bench_training import checked, warehouse_env
 from bench_warehouse import fcast_command, run_measured
 
 
@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="fcast-bench-automl-") as scratch:
         folder = Path(scratch)
-        os.environ.update(_env(folder))
-        _checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+        os.environ.update(warehouse_env(folder))
+        checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
         searches = bench_pruning(folder, args.series, args.trials, args.max_steps)
     bounds_s, slots = bench_bounds()
     print(f"\nsearch of NHITS on loto6_{args.series}, {args.trials} trials, max_steps {args.max_steps}:")

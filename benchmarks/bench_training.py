@@ -30,7 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET = 1.10
 
 
-def _env(folder: Path) -> dict[str, str]:
+def warehouse_env(folder: Path) -> dict[str, str]:
     return {
         "FCAST_TARGET": "duckdb",
         "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
@@ -40,16 +40,16 @@ def _env(folder: Path) -> dict[str, str]:
     }
 
 
-def _checked(measured, label: str):
+def checked(measured, label: str):
     if measured.returncode != 0:
         raise SystemExit(f"{label} failed:\n{measured.log_path.read_text()[-4000:]}")
     return measured
 
 
 def bench_train_vs_handwritten(folder: Path, max_steps: int, repeats: int) -> list[tuple[str, float, float]]:
-    _checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+    checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
     plan = folder / "loto6_plan.yaml"
-    _checked(
+    checked(
         run_measured(
             fcast_command("plan", "--game", "loto6", "--max-steps", str(max_steps), "--output", str(plan)),
             folder / "plan.log",
@@ -74,7 +74,7 @@ def bench_train_vs_handwritten(folder: Path, max_steps: int, repeats: int) -> li
         for label in order:
             print(f"[bench] {label} (repeat {repeat + 1}/{repeats}) ...", flush=True)
             log = folder / f"{label.split()[0]}_{repeat}.log"
-            measured = _checked(run_measured(commands[label], log, None, None), label)
+            measured = checked(run_measured(commands[label], log, None, None), label)
             results[label].append((measured.wall_s, mib(measured.peak_tree_rss)))
             print(f"[bench]   {measured.wall_s:.1f}s, peak {mib(measured.peak_tree_rss)} MiB", flush=True)
     return [
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="fcast-bench-train-") as scratch:
         folder = Path(scratch)
-        os.environ.update(_env(folder))
+        os.environ.update(warehouse_env(folder))
         training = [] if args.monitor_only else bench_train_vs_handwritten(folder, args.max_steps, args.repeats)
         monitor = bench_monitor(args.monitor_seconds)
     if training:

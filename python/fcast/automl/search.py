@@ -237,7 +237,7 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
     import neuralforecast.auto as auto
     from neuralforecast import NeuralForecast
 
-    from fcast.plans.materialize import _loss
+    from fcast.plans.materialize import build_loss
 
     space = dict(row.search.get("config") or {})
     n_trials = int(row.search.get("num_samples", DEFAULT_TRIALS))
@@ -271,7 +271,7 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
         "ray_options": ray_options,
     }
     if row.loss:
-        arguments["loss"] = _loss(row.loss)
+        arguments["loss"] = build_loss(row.loss)
     model = auto_class(**arguments)
     df, static_df = search_frames(row, inputs)
     log.info(f"ray search: {n_trials} trials of Auto{row.model} (random sampling, ASHA early stopping)")

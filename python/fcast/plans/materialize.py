@@ -38,8 +38,17 @@ def series_of(row: RunPlanRow, warehouse: db.Warehouse) -> list[str]:
     return [unique_id for (unique_id,) in rows]
 
 
-def load_frames(row: RunPlanRow, last_draws: int | None = None):
-    """(df, static_df, futr_df) for the plan's series and features, from the marts."""
+@dataclass
+class MartFrames:
+    df: Any
+    static_df: Any | None
+    futr_df: Any | None
+    unique_ids: list[str]
+    table_name: str  # the mart df came from
+
+
+def read_frames(row: RunPlanRow, last_draws: int | None = None) -> MartFrames:
+    """The plan's series and features from the marts, in one connection."""
     futr, hist, stat = row.feature_list("futr"), row.feature_list("hist"), row.feature_list("stat")
     with db.connect(read_only=True) as warehouse:
         unique_ids = series_of(row, warehouse)
@@ -50,7 +59,9 @@ def load_frames(row: RunPlanRow, last_draws: int | None = None):
         df = warehouse.fetch_frame(
             f"select {columns} from marts.nf_train_df where unique_id in ({marks}) order by unique_id, ds", unique_ids
         )
+        table_name = "marts.nf_train_df"
         if df.empty:  # panels live in the long mart only
+            table_name = "marts.fct_series_long"
             df = warehouse.fetch_frame(
                 f"select unique_id, ds, y from marts.fct_series_long where unique_id in ({marks}) "
                 "order by unique_id, ds",
@@ -77,10 +88,16 @@ def load_frames(row: RunPlanRow, last_draws: int | None = None):
     df["ds"] = df["ds"].astype("int64")
     if futr_df is not None:
         futr_df["ds"] = futr_df["ds"].astype("int64")
-    return df, static_df, futr_df
+    return MartFrames(df, static_df, futr_df, unique_ids, table_name)
 
 
-def _loss(spec: dict | None):
+def load_frames(row: RunPlanRow, last_draws: int | None = None):
+    """(df, static_df, futr_df) for the plan's series and features, from the marts."""
+    frames = read_frames(row, last_draws)
+    return frames.df, frames.static_df, frames.futr_df
+
+
+def build_loss(spec: dict | None):
     if not spec:
         return None
     import neuralforecast.losses.pytorch as losses
@@ -96,7 +113,7 @@ def build_model(row: RunPlanRow, **overrides: Any):
         if row.feature_list(kind):
             arguments[f"{kind}_exog_list"] = row.feature_list(kind)
     for role in ("loss", "valid_loss"):
-        loss = _loss(getattr(row, role))
+        loss = build_loss(getattr(row, role))
         if loss is not None:
             arguments[role] = loss
     return getattr(models, row.model)(**arguments)

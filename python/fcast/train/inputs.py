@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fcast import db
-from fcast.plans.materialize import load_frames, series_of
+from fcast.plans.materialize import read_frames
 from fcast.plans.spec import RunPlanRow
 
 FEATURE_KINDS = ("futr", "hist", "stat")
@@ -86,19 +86,15 @@ def check_features_exist(features: dict[str, list[str]], context: str) -> None:
 
 
 def load_inputs(row: RunPlanRow) -> RunInputs:
-    df, static_df, futr_df = load_frames(row)
-    with db.connect(read_only=True) as warehouse:
-        unique_ids = series_of(row, warehouse)
-        in_train_mart = bool(
-            warehouse.fetchall("select 1 from marts.nf_train_df where unique_id = ? limit 1", (unique_ids[0],))
-        )
+    frames = read_frames(row)
+    df = frames.df
     last_ds = {str(key): int(value) for key, value in df.groupby("unique_id")["ds"].max().items()}
     return RunInputs(
         df=df,
-        static_df=static_df,
-        futr_df=futr_df,
-        unique_ids=unique_ids,
-        table_name="marts.nf_train_df" if in_train_mart else "marts.fct_series_long",
-        data_version=data_version(df, static_df, futr_df),
+        static_df=frames.static_df,
+        futr_df=frames.futr_df,
+        unique_ids=frames.unique_ids,
+        table_name=frames.table_name,
+        data_version=data_version(df, frames.static_df, frames.futr_df),
         last_ds=last_ds,
     )

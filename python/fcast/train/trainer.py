@@ -31,7 +31,7 @@ from fcast.raw_schema import (
     RUN_RESOURCE_SUMMARIES,
     RUN_RESOURCES,
 )
-from fcast.registry.environment import distribution_version
+from fcast.registry.environment import detect_accelerator, distribution_version
 from fcast.train import model_store, runs, scoring
 from fcast.train.inputs import RunInputs, load_inputs
 from fcast.train.monitor import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_SAMPLE_INTERVAL_S, ResourceMonitor, ResourceSample
@@ -125,8 +125,6 @@ def _flush_samples(run_id: str, samples: list[ResourceSample]) -> None:
 
 def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str) -> runs.RunRecord:
     seed = int(row.model_args.get("random_seed", DEFAULT_RANDOM_SEED))
-    from fcast.registry.environment import detect_accelerator
-
     record = runs.RunRecord(
         run_id=uuid.uuid4().hex,
         run_kind=run_kind,
@@ -302,15 +300,16 @@ def train_row(
                 log.info(f"logged to MLflow run {mlflow_run_id}")
         finished = utc_now()
         duration = (finished - started).total_seconds()
+        found = {}
         if result.search is not None:
-            runs.update_run(
-                record.run_id,
-                best_params=result.search["best_params"],
-                search_space=result.search["search_space"],
-                optimization_config={**record.optimization_config, "search": result.search},
-            )
+            found = {
+                "best_params": result.search["best_params"],
+                "search_space": result.search["search_space"],
+                "optimization_config": {**record.optimization_config, "search": result.search},
+            }
         runs.update_run(
             record.run_id,
+            **found,
             status="COMPLETED",
             end_time=finished,
             heartbeat_at=finished,
