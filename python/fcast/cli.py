@@ -249,9 +249,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     completed = len(report.outcomes) - report.failed
     print(
         f"{len(rows)} plan row(s): {completed} completed, {report.failed} failed, {len(report.rejected)} rejected "
-        "(see `fcast runs`, then `fcast build --select marts.runs`)"
+        "(see `fcast runs`, then `fcast build --select marts.runs`)",
+        flush=True,
     )
-    return 1 if report.failed or report.rejected else 0
+    code = 1 if report.failed or report.rejected else 0
+    if args.refresh_marts:
+        code = _refresh_run_marts(sorted({row.dataset for row in rows})) or code
+    return code
+
+
+def _refresh_run_marts(games: list[str]) -> int:
+    """Score the new runs of these games (all games when empty) against chance, then rebuild the run and
+    chance marts (dbt build). Panel datasets have no chance distribution and are not scored."""
+    from fcast.games import load_games
+
+    lottery_games = [game for game in games if game in load_games()]
+    if lottery_games or not games:
+        print("scoring against chance and profiling the draws ...", flush=True)
+        cmd_evaluate(argparse.Namespace(game=lottery_games))
+    return cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+", "staging.chance+"]))
 
 
 def _run_from_store(args: argparse.Namespace, action) -> int:
@@ -414,14 +430,24 @@ def cmd_main(args: argparse.Namespace) -> int:
     if code == 0 and not args.no_train:
         _terminate_as_interrupt()
         not_completed = _train_main_plan(args.max_steps)
-        print("scoring against chance and profiling the draws ...", flush=True)
-        cmd_evaluate(argparse.Namespace(game=[]))
-        code = cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+", "staging.chance+"]))
+        code = _refresh_run_marts([])
         if code == 0:
             _print_main_summary()
         code = code or (1 if not_completed else 0)
     print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
     return code
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from fcast.ui.launch import environment_problems, serve
+
+    if args.check:
+        problems = environment_problems()
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("the UI can start" if not problems else f"{len(problems)} problem(s)")
+        return 1 if problems else 0
+    return serve(args.host, args.port)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -531,6 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("plans", nargs="+", metavar="PLAN.yaml")
     train.add_argument("--runs", nargs="*", metavar="NAME", help="only the plan rows with these run names")
     train.add_argument("--mlflow", action="store_true", help="also log each run to MLflow (offline, local store)")
+    train.add_argument(
+        "--refresh-marts",
+        action="store_true",
+        help="afterwards score the runs against chance and rebuild the run and chance marts",
+    )
     train.set_defaults(handler=cmd_train)
 
     retrain = commands.add_parser(
@@ -562,6 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--status", choices=("PENDING", "RUNNING", "COMPLETED", "FAILED"))
     runs.add_argument("--limit", type=int, default=30)
     runs.set_defaults(handler=cmd_runs)
+
+    ui = commands.add_parser("ui", help="the Streamlit UI: data, registry, plans, runs and results in a browser")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    ui.add_argument("--check", action="store_true", help="only check the environment and the warehouse")
+    ui.set_defaults(handler=cmd_ui)
 
     database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
     database.add_argument("action", choices=("init", "info"))

@@ -53,3 +53,18 @@ def model_store_dir() -> Path:
 def mlflow_tracking_dir() -> Path:
     """The offline MLflow store used by `fcast train --mlflow` unless MLFLOW_TRACKING_URI is set."""
     return duckdb_path().parent / "mlruns"
+
+
+def plans_dir() -> Path:
+    """Where the UI saves run plans: FCAST_PLANS_DIR, else the project's `plans` folder."""
+    configured = os.environ.get("FCAST_PLANS_DIR")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else project_dir() / path
+    return project_dir() / "plans"
+
+
+def plan_files() -> list[Path]:
+    """Plan files the UI offers: the plans folder, and the plans the main job writes beside the warehouse."""
+    folders = dict.fromkeys([plans_dir(), duckdb_path().parent / "plans"])
+    return sorted(path for folder in folders if folder.is_dir() for path in folder.glob("*.yaml"))

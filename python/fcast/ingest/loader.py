@@ -113,8 +113,11 @@ def _stored_draws(warehouse: db.Warehouse, game_code: str, draw_nos: list[int]) 
     }
 
 
-def load_draws(result: ReadResult) -> LoadReport:
-    """Check every record against its game's rules and load it. Returns what happened, row by row."""
+def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
+    """Check every record against its game's rules and load it. Returns what happened, row by row.
+
+    `dry_run` reports the same (rejects, conflicts, what would be added) and writes nothing.
+    """
     games = load_games()
     report = LoadReport(result.source_name, records_read=len(result.records))
     loaded_at = utc_now()
@@ -152,7 +155,7 @@ def load_draws(result: ReadResult) -> LoadReport:
         accepted.setdefault(game.code, []).append((record, canonical))
 
     draw_rows, conflict_rows = [], []
-    with db.connect() as warehouse:
+    with db.connect(read_only=dry_run) as warehouse:
         for game_code, items in accepted.items():
             report.games.add(game_code)
             known = _stored_draws(warehouse, game_code, [draw.draw_no for _, draw in items])
@@ -202,6 +205,9 @@ def load_draws(result: ReadResult) -> LoadReport:
                         loaded_at,
                     )
                 )
+        if dry_run:
+            report.added = len(draw_rows)
+            return report
         report.added = warehouse.insert_rows(LOTTERY_DRAWS, draw_rows)
         report.already_known += len(draw_rows) - report.added
         warehouse.insert_rows(LOTTERY_DRAW_CONFLICTS, conflict_rows)

@@ -24,6 +24,11 @@ def read_source(spec: str, game_code: str | None = None) -> ReadResult:
     return _read_path(path, game_code, data=None, source_name=path.name)
 
 
+def read_upload(file_name: str, data: bytes, game_code: str | None = None) -> ReadResult:
+    """Read the bytes of an uploaded draw file exactly as `fcast ingest` reads that file from disk."""
+    return _read_path(Path(Path(file_name).name), game_code, data=data, source_name=Path(file_name).name)
+
+
 def _read_path(path: Path, game_code: str | None, data: bytes | None, source_name: str) -> ReadResult:
     if path.suffix.lower() in HTML_SUFFIXES:
         from fcast.ingest.html_pages import read_html

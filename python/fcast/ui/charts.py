@@ -1,0 +1,155 @@
+"""The UI's charts (Altair, rendered by Streamlit offline): forecasts, resources, chance, registry."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+MIB = 1024 * 1024
+
+
+def forecast_chart(actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.DataFrame | None = None) -> alt.Chart:
+    """Actual draws (line), forecasts (points: cross-validation and the next draws) and interval bands."""
+    base = (
+        alt.Chart(actual)
+        .mark_line(color="#888888")
+        .encode(x=alt.X("ds:Q", title="draw (ds)"), y=alt.Y("y_actual:Q", title="value"), tooltip=["ds", "y_actual"])
+    )
+    layers = [base]
+    if intervals is not None and not intervals.empty:
+        band = (
+            alt.Chart(intervals)
+            .mark_area(opacity=0.25)
+            .encode(
+                x="ds:Q",
+                y="lo:Q",
+                y2="hi:Q",
+                color=alt.Color("interval_level:N", title="interval %"),
+                tooltip=["ds", "interval_level", "lo", "hi"],
+            )
+        )
+        layers.insert(0, band)
+    forecasts = (
+        alt.Chart(forecasts)
+        .mark_point(filled=True, size=45)
+        .encode(
+            x="ds:Q",
+            y=alt.Y("y_hat:Q"),
+            color=alt.Color("forecast_kind:N", title="forecast"),
+            tooltip=["ds", "cutoff", "y_hat", "y_actual", "abs_error"],
+        )
+    )
+    layers.append(forecasts)
+    return alt.layer(*layers).properties(height=320).interactive()
+
+
+def resource_charts(samples: pd.DataFrame) -> alt.Chart:
+    """CPU %, RSS (MiB) and, where sampled, GPU utilisation over the run's elapsed seconds."""
+    frame = samples.assign(
+        rss_mib=samples["process_rss_bytes"] / MIB,
+        gpu_memory_mib=samples["gpu_memory_used_bytes"] / MIB,
+    )
+    measures = {
+        "process_cpu_percent": "CPU % (process)",
+        "rss_mib": "RSS MiB",
+        "gpu_utilization_percent": "GPU %",
+        "gpu_memory_mib": "GPU memory MiB",
+    }
+    long = frame.melt(id_vars=["elapsed_seconds"], value_vars=list(measures), var_name="measure")
+    long = long.dropna(subset=["value"])
+    long["measure"] = long["measure"].map(measures)
+    return (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("elapsed_seconds:Q", title="seconds"),
+            y=alt.Y("value:Q", title=None),
+            tooltip=["measure", "elapsed_seconds", "value"],
+        )
+        .properties(height=160, width=260)
+        .facet(facet=alt.Facet("measure:N", title=None), columns=4)
+        .resolve_scale(y="independent")
+    )
+
+
+def leaderboard_chart(board: pd.DataFrame) -> alt.Chart:
+    """Each run's CV MAE per slot beside the exact best constant MAE (the floor chance allows)."""
+    label = board["run_name"] + " · " + board["unique_id"]
+    frame = board.assign(entry=label)
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("entry:N", sort="x", title=None),
+            x=alt.X("model_mae:Q", title="MAE"),
+            color=alt.Color("verdict:N"),
+            tooltip=["run_name", "unique_id", "model_mae", "exact_best_mae", "uniform_guess_mae", "p_holm", "verdict"],
+        )
+    )
+    bound = alt.Chart(frame).mark_tick(color="black", thickness=2, size=16).encode(y="entry:N", x="exact_best_mae:Q")
+    return alt.layer(bars, bound).properties(height=max(160, 22 * len(frame)))
+
+
+def predictability_chart(profile: pd.DataFrame, alpha: float = 0.05) -> alt.Chart:
+    """Each test's p-value on each series (log scale); left of the alpha rule the draws depart from chance."""
+    frame = profile.dropna(subset=["p_value"]).assign(p_value=lambda f: f["p_value"].clip(lower=1e-12))
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("p_value:Q", scale=alt.Scale(type="log"), title="p-value (log)"),
+            y=alt.Y("unique_id:N", title=None),
+            color=alt.Color("test_name:N", title="test"),
+            shape=alt.Shape("test_name:N"),
+            tooltip=["unique_id", "test_name", "statistic", "p_value", "p_holm", "verdict"],
+        )
+    )
+    rule = alt.Chart(pd.DataFrame({"alpha": [alpha]})).mark_rule(color="red", strokeDash=[4, 4]).encode(x="alpha:Q")
+    return alt.layer(rule, points).properties(height=max(140, 28 * frame["unique_id"].nunique()))
+
+
+def capability_matrix_chart(capabilities: pd.DataFrame, flags: list[str]) -> alt.Chart:
+    long = capabilities.melt(id_vars=["model_class"], value_vars=flags, var_name="capability", value_name="has")
+    long["has"] = long["has"].map({True: "yes", False: "no"}).fillna("unknown")
+    return (
+        alt.Chart(long)
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("capability:N", title=None, axis=alt.Axis(orient="top", labelAngle=-30)),
+            y=alt.Y("model_class:N", title=None),
+            color=alt.Color(
+                "has:N", scale=alt.Scale(domain=["yes", "no", "unknown"], range=["#2b8a3e", "#e9ecef", "#ffd43b"])
+            ),
+            tooltip=["model_class", "capability", "has"],
+        )
+        .properties(height=max(160, 22 * capabilities["model_class"].nunique()))
+    )
+
+
+def outcome_chart(outcomes: pd.DataFrame) -> alt.Chart:
+    frame = outcomes.assign(case=outcomes["method"] + " " + outcomes["argument"] + "=" + outcomes["value_label"])
+    return (
+        alt.Chart(frame)
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("model_class:N", title=None),
+            y=alt.Y("case:N", title=None),
+            color=alt.Color("outcome:N"),
+            tooltip=["model_class", "method", "argument", "value_label", "outcome", "error_message", "probe_id"],
+        )
+        .properties(height=max(160, 16 * frame["case"].nunique()))
+    )
+
+
+def usage_chart(usage: pd.DataFrame, measure: str, title: str) -> alt.Chart:
+    return (
+        alt.Chart(usage)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{measure}:Q", title=title),
+            y=alt.Y("model_name:N", sort="-x", title=None),
+            color=alt.Color("accelerator:N"),
+            tooltip=list(usage.columns),
+        )
+        .properties(height=max(120, 26 * len(usage)))
+    )

@@ -1,0 +1,180 @@
+"""What the Plan page offers and checks: choices drawn from the registry, live validation, saving.
+
+Choices are limited to what the registry allows (models that build, losses the model accepts and can
+train with, allowed argument values, the dataset's selectors and feature columns). The YAML of the
+whole plan stays editable, so every edit goes through the same validator as `fcast validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from fcast import paths
+from fcast.plans.spec import PlanFormatError, RunPlanRow, rows_from_document
+from fcast.plans.validate import RegistryFacts, ValidationResult, validate_rows
+
+PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FEATURE_KINDS = ("futr", "hist", "stat")
+
+
+def model_choices(facts: RegistryFacts) -> list[str]:
+    return sorted(name for name, model in facts.models.items() if model["can_build"])
+
+
+def loss_choices(facts: RegistryFacts, model: str, role: str = "loss") -> list[str]:
+    """Loss classes (no variants) the model accepts in `role` and that can train, as the registry records them."""
+    choices = []
+    for label, loss in facts.losses.items():
+        if loss["variant"] or (role == "loss" and not loss["trainable"]):
+            continue
+        accepted, _ = facts.declared_losses.get((model, label, role), (True, ""))
+        if accepted:
+            choices.append(label)
+    return sorted(choices)
+
+
+def allowed_values(facts: RegistryFacts, model: str, argument: str) -> list[str]:
+    sources = facts.allowed.get((model, argument), {})
+    return sorted({value for values in sources.values() for value in values if value not in ("None", "")})
+
+
+def dataset_choices(facts: RegistryFacts) -> list[str]:
+    return sorted({dataset for dataset, _ in facts.selectors})
+
+
+def series_choices(facts: RegistryFacts, dataset: str) -> list[str]:
+    return sorted({selector for name, selector in facts.selectors if name == dataset})
+
+
+def feature_choices(facts: RegistryFacts, model: str) -> dict[str, list[str]]:
+    """The feature columns of each kind the model can take (empty for a kind it does not support)."""
+    capabilities = facts.models.get(model, {})
+    columns = {
+        "futr": sorted(c for c in facts.train_columns if c.startswith("fut_")),
+        "hist": sorted(c for c in facts.train_columns if c.startswith("hist_")),
+        "stat": sorted(c for c in facts.static_columns if c.startswith("stat_")),
+    }
+    return {kind: columns[kind] if capabilities.get(f"exogenous_{kind}") else [] for kind in FEATURE_KINDS}
+
+
+@dataclass
+class RunForm:
+    """The fields of the Plan page's form for one run."""
+
+    name: str
+    dataset: str
+    series: str
+    model: str
+    loss: str
+    horizon: int
+    input_size: int
+    max_steps: int
+    scaler_type: str
+    n_windows: int
+    features: dict[str, list[str]]
+    n_series: int = 0
+    search_backend: str = ""
+    num_samples: int = 0
+
+    def run(self) -> dict:
+        model_args = {"input_size": self.input_size, "max_steps": self.max_steps}
+        if self.scaler_type:
+            model_args["scaler_type"] = self.scaler_type
+        if self.n_series:
+            model_args["n_series"] = self.n_series
+        run = {
+            "name": self.name,
+            "dataset": self.dataset,
+            "series": self.series,
+            "model": self.model,
+            "horizon": self.horizon,
+            "loss": {"class": self.loss},
+            "model_args": model_args,
+            "neuralforecast": {"freq": 1},
+            "fit": {"val_size": 0},
+            "cross_validation": {"n_windows": self.n_windows, "step_size": 1},
+            "features": {kind: list(columns) for kind, columns in self.features.items() if columns},
+        }
+        if self.search_backend:
+            run["search"] = {"backend": self.search_backend, "num_samples": self.num_samples}
+        return run
+
+
+def new_document(plan_name: str) -> dict:
+    return {"plan": plan_name, "runs": []}
+
+
+def add_run(plan_yaml: str, run: dict) -> str:
+    """The plan YAML with `run` appended (a run of the same name is replaced)."""
+    document = yaml.safe_load(plan_yaml) if plan_yaml.strip() else None
+    if not isinstance(document, dict):
+        document = new_document("my_plan")
+    runs = [existing for existing in document.get("runs") or [] if existing.get("name") != run["name"]]
+    document["runs"] = [*runs, run]
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@dataclass
+class PlanCheck:
+    rows: list[RunPlanRow]
+    results: list[ValidationResult]
+    format_error: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.format_error and bool(self.results) and all(result.valid for result in self.results)
+
+    def violations(self) -> pd.DataFrame:
+        records = [
+            {
+                "run": result.row.run_name,
+                "severity": violation.severity,
+                "rule": violation.rule,
+                "field": violation.field,
+                "problem": violation.message,
+                "what to do": violation.suggestion,
+                "evidence": f"{violation.evidence_kind}: {violation.evidence}" if violation.evidence else "",
+            }
+            for result in self.results
+            for violation in result.violations
+        ]
+        columns = ["run", "severity", "rule", "field", "problem", "what to do", "evidence"]
+        return pd.DataFrame(records, columns=columns)
+
+
+def check_plan(plan_yaml: str, facts: RegistryFacts, source: str = "ui") -> PlanCheck:
+    """Parse and validate the plan text without storing anything."""
+    try:
+        document = yaml.safe_load(plan_yaml)
+        rows = rows_from_document(document, source)
+    except (yaml.YAMLError, PlanFormatError) as error:
+        return PlanCheck([], [], format_error=str(error))
+    if not rows:
+        return PlanCheck([], [], format_error="the plan has no runs yet: add one with the form")
+    return PlanCheck(rows, validate_rows(rows, facts, store=False))
+
+
+class PlanSaveError(ValueError):
+    pass
+
+
+def save_plan(plan_yaml: str, facts: RegistryFacts) -> Path:
+    """Write a valid plan to the plans folder and record its validation; a rejected plan is not written."""
+    document = yaml.safe_load(plan_yaml)
+    name = str((document or {}).get("plan", ""))
+    if not PLAN_NAME.match(name):
+        raise PlanSaveError(f"plan name {name!r}: use letters, digits, _ . - (it names the file)")
+    path = paths.plans_dir() / f"{name}.yaml"
+    check = check_plan(plan_yaml, facts, source=str(path))
+    if not check.valid:
+        problem = check.format_error or f"{len(check.violations())} violation(s)"
+        raise PlanSaveError(f"the plan is not saved: {problem}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(plan_yaml, encoding="utf-8")
+    validate_rows(check.rows, facts, store=True)
+    return path

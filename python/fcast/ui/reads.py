@@ -1,0 +1,41 @@
+"""What the pages read: one short-lived read-only connection per query, never held between reruns.
+
+On DuckDB a writer (dbt, a trainer, an upload) locks the file; a read waits a few seconds, then
+raises WarehouseBusyError, which the page shows as "busy, retrying" and reruns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from fcast import db
+
+UI_LOCK_TIMEOUT_S = float(os.environ.get("FCAST_UI_LOCK_TIMEOUT", "3"))
+
+
+def frame(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
+        return warehouse.fetch_frame(sql, params)
+
+
+def relation_exists(schema: str, name: str) -> bool:
+    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
+        return warehouse.table_exists(schema, name)
+
+
+def missing_marts(names: Sequence[str]) -> list[str]:
+    """The marts (schema.name) that do not exist yet: the warehouse needs `fcast main` or `fcast build`."""
+    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
+        return [name for name in names if not warehouse.table_exists(*name.split("."))]
+
+
+def options(sql: str, params: Sequence[Any] = ()) -> list[str]:
+    """The first column of a query as sorted distinct strings, for select boxes."""
+    values = frame(sql, params)
+    if values.empty:
+        return []
+    return sorted({str(value) for value in values.iloc[:, 0].dropna()})

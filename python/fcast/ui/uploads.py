@@ -1,0 +1,140 @@
+"""Uploads from the Data page: checked exactly as `fcast ingest` checks a file, first without storing.
+
+`check_upload` runs the ingest readers and rules in dry-run mode and lists every problem by row and
+rule; `store_upload` loads the same bytes into the raw tables (rejects and conflicts kept with their
+reason, re-uploading adds nothing) and rebuilds the models that read them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fcast.ingest.records import IngestError
+
+MAX_UPLOAD_MB = float(os.environ.get("FCAST_UI_MAX_UPLOAD_MB", "20"))
+DRAW_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".html", ".htm")
+PANEL_SUFFIXES = (".csv", ".parquet")
+DRAWS, PANEL = "draws", "panel"
+
+
+@dataclass
+class UploadCheck:
+    """What an upload holds and what storing it would do; `error` is set when it cannot be read at all."""
+
+    file_name: str
+    kind: str
+    summary: str = ""
+    error: str = ""
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "rule", "message"]))
+    would_add: int = 0
+    already_known: int = 0
+
+    @property
+    def storable(self) -> bool:
+        """Something to store: new rows, or rejects and conflicts to keep with their reason."""
+        return not self.error and (self.would_add > 0 or not self.problems.empty)
+
+
+def _problem_frame(report) -> pd.DataFrame:
+    rows = [{"row": reject.source_row, "rule": reject.rule, "message": reject.message} for reject in report.rejects] + [
+        {"row": conflict.source_row, "rule": "conflicting_restatement", "message": str(conflict)}
+        for conflict in getattr(report, "conflicts", [])
+    ]
+    return pd.DataFrame(rows, columns=["row", "rule", "message"]).sort_values(["row", "rule"], ignore_index=True)
+
+
+def _size_error(file_name: str, data: bytes) -> str:
+    size_mb = len(data) / 1_000_000
+    if not data:
+        return f"{file_name} is empty."
+    if size_mb > MAX_UPLOAD_MB:
+        return (
+            f"{file_name} is {size_mb:.1f} MB; the UI takes files up to {MAX_UPLOAD_MB:.0f} MB "
+            f"(FCAST_UI_MAX_UPLOAD_MB). Load bigger files with `fcast ingest {file_name}`."
+        )
+    return ""
+
+
+def _suffix_error(file_name: str, kind: str) -> str:
+    allowed = DRAW_SUFFIXES if kind == DRAWS else PANEL_SUFFIXES
+    suffix = Path(file_name).suffix.lower()
+    if suffix in allowed:
+        return ""
+    what = "a draw file" if kind == DRAWS else "a unique_id, ds, y panel"
+    return f"{file_name}: {what} must be {', '.join(allowed)}, not {suffix or 'a file without an extension'}."
+
+
+def _run(file_name: str, data: bytes, kind: str, game_code: str | None, dataset_name: str, dry_run: bool):
+    if kind == DRAWS:
+        from fcast.ingest.loader import load_draws
+        from fcast.ingest.sources import read_upload
+
+        return load_draws(read_upload(file_name, data, game_code or None), dry_run=dry_run)
+    from fcast.ingest.panel import load_panel
+
+    with tempfile.TemporaryDirectory(prefix="fcast-upload-") as folder:
+        path = Path(folder) / Path(file_name).name
+        path.write_bytes(data)
+        return load_panel(path, dataset_name, dry_run=dry_run)
+
+
+def check_upload(
+    file_name: str, data: bytes, kind: str, game_code: str | None = None, dataset_name: str = ""
+) -> UploadCheck:
+    check = UploadCheck(file_name, kind)
+    check.error = _size_error(file_name, data) or _suffix_error(file_name, kind)
+    if check.error:
+        return check
+    try:
+        report = _run(file_name, data, kind, game_code, dataset_name, dry_run=True)
+    except IngestError as error:
+        check.error = str(error)
+        return check
+    check.summary = report.summary()
+    check.problems = _problem_frame(report)
+    check.would_add = report.added
+    check.already_known = report.already_known
+    return check
+
+
+@dataclass
+class StoredUpload:
+    summary: str
+    problems: pd.DataFrame
+    added: int
+    rebuild_ok: bool
+    rebuild_output: str
+
+
+def rebuild_selection(kind: str) -> list[str]:
+    """The dbt selection downstream of the raw table an upload of `kind` lands in."""
+    sources = (
+        ["source:raw.lottery_draws+", "source:raw.lottery_draw_conflicts+"]
+        if kind == DRAWS
+        else ["source:raw.panel_observations+", "source:raw.panel_exogenous+"]
+    )
+    return ["--select", *sources, "source:raw.ingest_rejects+", "source:raw.ingest_files+"]
+
+
+def store_upload(
+    file_name: str, data: bytes, kind: str, game_code: str | None = None, dataset_name: str = ""
+) -> StoredUpload:
+    from fcast.dbt_runner import run_dbt
+
+    error = _size_error(file_name, data) or _suffix_error(file_name, kind)
+    if error:
+        raise IngestError(error)
+    report = _run(file_name, data, kind, game_code, dataset_name, dry_run=False)
+    build = run_dbt(["build", *rebuild_selection(kind)], capture=True)
+    return StoredUpload(
+        report.summary(),
+        _problem_frame(report),
+        report.added,
+        build.returncode == 0,
+        (build.stdout or "")[-4000:] + (build.stderr or "")[-2000:],
+    )
