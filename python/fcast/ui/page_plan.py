@@ -44,6 +44,10 @@ def _source_controls(facts) -> None:
         st.button("Load standard plan", on_click=_standard, args=(game,), key="plan_load_std")
 
 
+def _index_of(choices: list[str], preferred: str) -> int:
+    return choices.index(preferred) if preferred in choices else 0
+
+
 def _run_form(facts) -> plan_builder.RunForm:
     st.subheader("Add a run")
     columns = st.columns(4)
@@ -54,7 +58,7 @@ def _run_form(facts) -> plan_builder.RunForm:
         "Model", models, index=models.index("NHITS") if "NHITS" in models else 0, key="form_model"
     )
     losses = plan_builder.loss_choices(facts, model)
-    loss = columns[3].selectbox("Loss", losses, index=losses.index("MAE") if "MAE" in losses else 0, key="form_loss")
+    loss = columns[3].selectbox("Loss", losses, index=_index_of(losses, "MAE"), key="form_loss")
     numbers = st.columns(5)
     horizon = numbers[0].number_input("Horizon h", 1, 30, 1, key="form_h")
     input_size = numbers[1].number_input("input_size", 1, 500, 20, key="form_input")

@@ -95,8 +95,9 @@ def _capabilities_tab(chosen: dict) -> None:
 def _arguments_tab(chosen: dict) -> None:
     parameters = _scope(
         reads.frame(
-            "select env_key, library, library_version, symbol, symbol_kind, parameter, parameter_kind, required, default_repr, "
-            "normalized_type, allowed_values, allowed_value_sources, description from marts.registry_parameters"
+            "select env_key, library, library_version, symbol, symbol_kind, parameter, parameter_kind, required, "
+            "default_repr, normalized_type, allowed_values, allowed_value_sources, description "
+            "from marts.registry_parameters"
         ),
         chosen,
     )
@@ -114,8 +115,9 @@ def _losses_tab(chosen: dict) -> None:
     st.write(f"{len(losses)} loss(es): point or probabilistic (family), and whether they train")
     st.dataframe(losses, hide_index=True)
     compatibility = reads.frame(
-        "select env_key, model_class, loss_class, loss_variant, role, declared_accepted, declared_error, observed_outcome, "
-        "observed_error, agreement from marts.probe_model_loss_compatibility order by model_class, loss_class"
+        "select env_key, model_class, loss_class, loss_variant, role, declared_accepted, declared_error, "
+        "observed_outcome, observed_error, agreement from marts.probe_model_loss_compatibility "
+        "order by model_class, loss_class"
     )
     compatibility = _contains(_scope(compatibility, chosen), "model_class", chosen["model"])
     compatibility = _contains(compatibility, "loss_class", chosen["loss"])
