@@ -6,6 +6,8 @@ duplicate keys, a series whose spacing is irregular) are rejected with file, row
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -15,8 +17,8 @@ import pandas as pd
 
 from fcast import db
 from fcast.ingest.loader import Reject
-from fcast.ingest.records import IngestError
-from fcast.raw_schema import PANEL_OBSERVATIONS
+from fcast.ingest.records import IngestError, utc_now
+from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, PANEL_EXOGENOUS, PANEL_OBSERVATIONS
 
 REQUIRED_COLUMNS = ("unique_id", "ds", "y")
 FEATURE_PREFIXES = ("hist_", "stat_", "fut_")
@@ -180,3 +182,85 @@ def _compare_with_stored(
         for row in merged[differs].itertuples()
     ]
     return rejects, set(merged.loc[~differs, "source_row"].astype(int))
+
+
+def load_panel(path: Path, dataset_name: str, dry_run: bool = False) -> PanelReport:
+    """Validate a panel file and store what passes; `dry_run` reports the same without writing anything."""
+    if not _DATASET_NAME.match(dataset_name):
+        raise IngestError(
+            f"{path.name}: dataset name {dataset_name!r} must be lowercase letters, digits and _ "
+            "(it prefixes every unique_id)"
+        )
+    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    frame = read_panel_frame(path)
+    clean, rejects = validate_panel(frame, path.name)
+    report = PanelReport(
+        path.name, dataset_name, rows_read=len(frame), rejects=rejects, series=clean["unique_id"].nunique()
+    )
+    loaded_at = utc_now()
+    observations = [
+        (
+            dataset_name,
+            row.unique_id,
+            int(row.ds),
+            row.ds_date,
+            float(row.y),
+            path.name,
+            file_hash,
+            int(row.source_row),
+            loaded_at,
+        )
+        for row in clean.itertuples(index=False)
+    ]
+    feature_columns = [c for c in clean.columns if c.startswith(FEATURE_PREFIXES)]
+    exogenous = [
+        (dataset_name, unique_id, int(ds), column, float(value), file_hash, loaded_at)
+        for column in feature_columns
+        for unique_id, ds, value in zip(clean["unique_id"], clean["ds"], clean[column], strict=True)
+    ]
+    original = frame.to_dict(orient="index")
+    with db.connect(read_only=dry_run) as warehouse:
+        restated, identical_rows = _compare_with_stored(warehouse, dataset_name, clean, path.name)
+        report.rejects.extend(restated)
+        restated_rows = {reject.source_row for reject in restated}
+        observations = [row for row in observations if row[7] not in restated_rows]
+        if dry_run:
+            report.already_known = len(identical_rows)
+            report.added = len(observations) - report.already_known
+            return report
+        reject_rows = [
+            (
+                dataset_name,
+                path.name,
+                "panel",
+                file_hash,
+                reject.source_row,
+                reject.rule,
+                reject.message,
+                json.dumps(original[reject.source_row - 2], ensure_ascii=False, default=str),
+                loaded_at,
+            )
+            for reject in report.rejects
+        ]
+        report.added = warehouse.insert_rows(PANEL_OBSERVATIONS, observations)
+        report.already_known = len(observations) - report.added
+        warehouse.insert_rows(PANEL_EXOGENOUS, exogenous)
+        warehouse.insert_rows(INGEST_REJECTS, reject_rows)
+        warehouse.insert_rows(
+            INGEST_FILES,
+            [
+                (
+                    file_hash,
+                    dataset_name,
+                    path.name,
+                    "panel",
+                    report.rows_read,
+                    report.added,
+                    report.already_known,
+                    len({r.source_row for r in rejects}),
+                    0,
+                    loaded_at,
+                )
+            ],
+        )
+    return report
