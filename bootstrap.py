@@ -4,6 +4,7 @@
     python3 bootstrap.py main [--target T] [fcast main options]   # the main job on the embedded DuckDB
                                  # (e.g. --max-steps 20, --no-train)
     python3 bootstrap.py test [pytest options]       # the whole test suite (DuckDB and PostgreSQL)
+    python3 bootstrap.py ui [--port N]               # the Streamlit UI on the warehouse the main job built
 
 Only the standard library is used here: this file runs before anything is installed. The
 environment (.venv, or FCAST_VENV) is created from the pinned requirements.lock and rebuilt when
@@ -149,6 +150,29 @@ def ensure_postgres() -> None:
     )
 
 
+def chromium_path() -> str | None:
+    return os.environ.get("FCAST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium headless (no browser download is possible offline)."""
+    if chromium_path():
+        return
+    if os.name == "posix" and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("chromium is not installed: installing Debian's chromium package for the browser tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        installed = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, check=False)
+        if installed.returncode != 0:
+            run(["apt-get", "update", "-q"], env=env)
+            run(["apt-get", "install", "-y", "-q", "chromium"], env=env)
+        if chromium_path():
+            return
+    fail(
+        "the UI's browser tests need Chromium and it is not installed: install Debian's `chromium` package "
+        "(or any Chromium) and set FCAST_CHROMIUM to its binary if it is not on PATH."
+    )
+
+
 def main_job(arguments: list[str]) -> int:
     """`fcast [--target T] main [main options]`: the global --target goes before the command, the rest after."""
     ensure_environment()
@@ -163,18 +187,31 @@ def main_job(arguments: list[str]) -> int:
 def test_suite(arguments: list[str]) -> int:
     ensure_environment()
     ensure_postgres()
+    ensure_chromium()
     env = dict(os.environ, FCAST_REQUIRE_POSTGRES="1", PYTHONUNBUFFERED="1")
     command = [str(venv_bin("python")), "-m", "pytest", *arguments]
     say(f"running {' '.join(command[1:])}")
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
+def user_interface(arguments: list[str]) -> int:
+    """The launch script of the UI: the environment, then `fcast ui`, which checks the warehouse first."""
+    ensure_environment()
+    command = [str(venv_bin("fcast")), "ui", *arguments]
+    try:
+        return subprocess.run(command, cwd=ROOT, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+COMMANDS = {"main": main_job, "test": test_suite, "ui": user_interface}
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("main", "test"):
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         return 2
-    command, arguments = sys.argv[1], sys.argv[2:]
-    return main_job(arguments) if command == "main" else test_suite(arguments)
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -273,6 +273,12 @@ def connect(read_only: bool = False, lock_timeout_s: float | None = None) -> Ite
         connection.close()
 
 
+def read_frame(sql: str, params: Sequence[Any] = (), lock_timeout_s: float | None = None) -> pd.DataFrame:
+    """One query on its own short-lived read-only connection (notebooks, the UI)."""
+    with connect(read_only=True, lock_timeout_s=lock_timeout_s) as warehouse:
+        return warehouse.fetch_frame(sql, params)
+
+
 def ensure_raw_tables() -> None:
     """Create the raw schema and every raw table, empty and idempotently, so dbt sources resolve."""
     if current_target() == "postgres":

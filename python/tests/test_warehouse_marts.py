@@ -9,7 +9,7 @@ import pytest
 from fcast import db
 from fcast.games import load_games
 
-from .conftest import SHIPPED, run_fcast
+from .conftest import PROJECT_DIR, SHIPPED, run_fcast
 
 GAMES = load_games()
 
@@ -119,6 +119,25 @@ def test_dbt_docs_generate_offline(built_duckdb, tmp_path):
     catalog = json.loads((tmp_path / "docs_target" / "catalog.json").read_text())
     assert site.stat().st_size > 100_000
     assert any(key.endswith("nf_futr_df") for key in catalog["nodes"])
+    manifest = json.loads((tmp_path / "docs_target" / "manifest.json").read_text())
+    exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
+    assert {"ml", "application", "notebook"} <= {exposure["type"] for exposure in exposures.values()}
+    assert exposures["trainer"]["type"] == "ml" and exposures["streamlit_ui"]["type"] == "application"
+    assert "run_reports" in exposures
+    notebooks = {path.name for path in (PROJECT_DIR / "notebooks").glob("*.ipynb")}
+    described = {
+        e["description"].split(":")[0].removeprefix("notebooks/") for e in exposures.values() if e["type"] == "notebook"
+    }
+    assert notebooks == described
+    marts = [
+        node for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["schema"] == "marts"
+    ]
+    assert len(marts) > 30
+    for node in marts:
+        assert node["description"].strip(), f"{node['name']} has no description"
+        documented = {name.lower() for name, column in node["columns"].items() if column["description"].strip()}
+        built = {name.lower() for name in catalog["nodes"][node["unique_id"]]["columns"]}
+        assert built <= documented, f"{node['name']}: columns without a description: {sorted(built - documented)}"
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])

@@ -12,7 +12,7 @@ from fcast.ui.page_results import render_results
 from fcast.ui.page_runs import render_runs
 from fcast.ui.widgets import guarded
 
-st.set_page_config(page_title="fcast", page_icon="📈", layout="wide")
+st.set_page_config(page_title="fcast", page_icon=":material/query_stats:", layout="wide")
 db.set_target(None)
 pages = [
     st.Page(guarded(render_data), title="Data", url_path="data", default=True),

@@ -55,17 +55,20 @@ def _upload_form() -> tuple[str, str | None, str]:
 
 def _show_check(check: uploads.UploadCheck) -> None:
     if check.error:
-        st.error(check.error, icon="🛑")
+        st.error(check.error, icon=":material/error:")
         return
     st.write(check.summary)
     problems = check.problems
     if problems.empty:
-        st.success(f"No problems: {check.would_add} new row(s), {check.already_known} already stored.", icon="✅")
+        st.success(
+            f"No problems: {check.would_add} new row(s), {check.already_known} already stored.",
+            icon=":material/check_circle:",
+        )
     else:
         st.warning(
             f"{len(problems)} problem(s) in {problems['row'].nunique()} row(s). Those rows will not be stored as "
             f"draws; they are kept with their reason. {check.would_add} row(s) pass.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
         st.dataframe(problems, hide_index=True)
 

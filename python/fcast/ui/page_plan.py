@@ -119,15 +119,17 @@ def _run_form(facts) -> plan_builder.RunForm:
 def _validation(check: plan_builder.PlanCheck) -> None:
     st.subheader("Validation")
     if check.format_error:
-        st.error(f"The plan cannot be read: {check.format_error}", icon="🛑")
+        st.error(f"The plan cannot be read: {check.format_error}", icon=":material/error:")
         return
     for result in check.results:
         errors, warnings = len(result.errors), len(result.violations) - len(result.errors)
         text = f"**{result.row.run_name}** ({result.row.model} on {result.row.dataset}/{result.row.series})"
         if result.valid:
-            st.success(f"{text}: valid" + (f", {warnings} warning(s)" if warnings else ""), icon="✅")
+            st.success(
+                f"{text}: valid" + (f", {warnings} warning(s)" if warnings else ""), icon=":material/check_circle:"
+            )
         else:
-            st.error(f"{text}: REJECTED, {errors} violation(s)", icon="🛑")
+            st.error(f"{text}: REJECTED, {errors} violation(s)", icon=":material/error:")
     violations = check.violations()
     if not violations.empty:
         st.dataframe(violations, hide_index=True)

@@ -64,6 +64,19 @@ def _samples(run_id: str) -> pd.DataFrame:
     )
 
 
+def _finished_runs(job: jobs.Job) -> int:
+    """Runs of the job's rows that ended (COMPLETED or FAILED) since the job started."""
+    if not job.run_names:
+        return 0
+    marks = ", ".join("?" for _ in job.run_names)
+    ended = reads.frame(
+        f"select count(distinct run_name) as n from staging.stg_raw__nf_model_runs where run_name in ({marks}) "
+        "and status in ('COMPLETED', 'FAILED') and created_at >= ?",
+        (*job.run_names, pd.Timestamp(job.started_at).tz_localize(None)),
+    )
+    return int(ended.iloc[0, 0])
+
+
 @st.fragment(run_every=LIVE_REFRESH_S)
 def _live_section() -> None:
     st.subheader("Live")
@@ -81,7 +94,11 @@ def _live_section() -> None:
             )
             samples = _samples(run.run_id)
             elapsed = float(samples["elapsed_seconds"].max()) if not samples.empty else 0.0
-            st.progress(min(elapsed / 600, 1.0), text=f"{elapsed:.0f} s, {len(samples)} resource samples")
+            beat = pd.Timestamp.now(tz="UTC").tz_localize(None) - pd.Timestamp(run.heartbeat_at or run.created_at)
+            st.caption(
+                f"{elapsed:.0f} s of training sampled ({len(samples)} resource samples), "
+                f"last heartbeat {max(beat.total_seconds(), 0):.0f} s ago"
+            )
             if not samples.empty:
                 st.altair_chart(charts.resource_charts(samples))
             st.button("Cancel run", key=f"cancel_{run.run_id}", on_click=_cancel, args=(run.run_id,))
@@ -90,7 +107,11 @@ def _live_section() -> None:
         st.write("Jobs started from this UI")
         for job in recent:
             state = "running" if job.alive else "ended"
+            finished = _finished_runs(job)
             with st.expander(f"job {job.job_id} · {state} · {Path(job.plan_file).name}: {', '.join(job.run_names)}"):
+                st.progress(
+                    finished / max(len(job.run_names), 1), text=f"{finished} of {len(job.run_names)} run(s) ended"
+                )
                 st.code(job.log_tail() or "(no output yet)")
 
 

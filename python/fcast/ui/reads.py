@@ -18,8 +18,7 @@ UI_LOCK_TIMEOUT_S = float(os.environ.get("FCAST_UI_LOCK_TIMEOUT", "3"))
 
 
 def frame(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
-        return warehouse.fetch_frame(sql, params)
+    return db.read_frame(sql, params, lock_timeout_s=UI_LOCK_TIMEOUT_S)
 
 
 def relation_exists(schema: str, name: str) -> bool:

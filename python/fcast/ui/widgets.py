@@ -25,12 +25,12 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
             st.warning(
                 "The warehouse is busy: another process (dbt, a trainer, an upload) is writing to it. "
                 f"Retrying every {BUSY_RETRY_S:.0f} s …\n\n{error}",
-                icon="⏳",
+                icon=":material/hourglass_top:",
             )
             time.sleep(BUSY_RETRY_S)
             st.rerun()
         except db.WarehouseError as error:
-            st.error(f"{error}", icon="🛑")
+            st.error(f"{error}", icon=":material/error:")
 
     return page
 
