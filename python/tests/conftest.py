@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,20 @@ def run_fcast(
             f"fcast {' '.join(arguments)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def hold_duckdb_lock(path: str, seconds: float) -> subprocess.Popen:
+    """Another process that opens the DuckDB file for writing and keeps it for `seconds`."""
+    script = textwrap.dedent(f"""
+        import duckdb, sys, time
+        connection = duckdb.connect({path!r})
+        print("locked", flush=True)
+        time.sleep({seconds})
+        connection.close()
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,7 +12,7 @@ import pytest
 from fcast import db
 from fcast.raw_schema import RAW_TABLES
 
-from .conftest import run_fcast
+from .conftest import hold_duckdb_lock, run_fcast
 
 
 def test_raw_tables_are_created_empty_and_idempotently(warehouse_env):
@@ -52,21 +52,8 @@ def test_postgres_database_is_created_when_missing(postgres_server, monkeypatch)
             connection.execute(f'drop database if exists "{name}" with (force)')
 
 
-def _hold_lock(path: str, seconds: float) -> subprocess.Popen:
-    script = textwrap.dedent(f"""
-        import duckdb, sys, time
-        connection = duckdb.connect({path!r})
-        print("locked", flush=True)
-        time.sleep({seconds})
-        connection.close()
-    """)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def test_connect_retries_while_another_process_holds_the_file(duckdb_env):
-    holder = _hold_lock(duckdb_env["FCAST_DUCKDB_PATH"], seconds=1.5)
+    holder = hold_duckdb_lock(duckdb_env["FCAST_DUCKDB_PATH"], seconds=1.5)
     started = time.monotonic()
     try:
         with db.connect(lock_timeout_s=30) as warehouse:
@@ -77,7 +64,7 @@ def test_connect_retries_while_another_process_holds_the_file(duckdb_env):
 
 
 def test_connect_gives_up_with_a_message_that_says_what_to_do(duckdb_env):
-    holder = _hold_lock(duckdb_env["FCAST_DUCKDB_PATH"], seconds=10)
+    holder = hold_duckdb_lock(duckdb_env["FCAST_DUCKDB_PATH"], seconds=10)
     try:
         with pytest.raises(db.WarehouseBusyError) as raised, db.connect(lock_timeout_s=0.5):
             pass
@@ -116,3 +103,17 @@ def test_help_is_instant_and_imports_no_heavy_library():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "HEAVY=\n" in result.stdout
     assert "HELP_HAS_INGEST=True" in result.stdout
+
+
+def test_dbt_waits_while_a_reader_holds_the_duckdb_file(duckdb_env):
+    from fcast.dbt_runner import run_dbt
+
+    holder = hold_duckdb_lock(duckdb_env["FCAST_DUCKDB_PATH"], seconds=15)
+    try:
+        result = run_dbt(["seed", "--select", "game_families"], capture=True)
+        assert holder.poll() is not None, "dbt finished while the file was still locked"
+    finally:
+        holder.wait(timeout=60)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with db.connect(read_only=True) as warehouse:
+        assert warehouse.fetchall("select count(*) from reference.game_families")[0][0] > 0

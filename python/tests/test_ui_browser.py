@@ -21,7 +21,7 @@ import yaml
 
 from fcast import db
 
-from .conftest import FCAST, PROJECT_DIR, SHIPPED, environment
+from .conftest import FCAST, PROJECT_DIR, SHIPPED, environment, hold_duckdb_lock
 from .training_helpers import TINY_FEATURES, copy_of_warehouse
 
 ARTIFACTS = Path(os.environ.get("FCAST_TEST_ARTIFACTS", PROJECT_DIR / "artifacts")) / "ui"
@@ -34,6 +34,7 @@ CHROMIUM_FLAGS = [
     "--disable-extensions",
     "--no-first-run",
 ]
+ARTIFACTS_BUSY = ARTIFACTS / "busy_retrying.png"
 DEFAULT_PAGE = "data"
 PAGE_TIMEOUT_MS = 60_000
 REBUILD_TIMEOUT_MS = 240_000
@@ -113,8 +114,8 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 2000})
     tab = context.new_page()
     tab.set_default_timeout(PAGE_TIMEOUT_MS)
-    yield tab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield tab
     tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
 
@@ -167,6 +168,18 @@ def test_every_page_opens_with_its_charts(page, ui_server, path, title, text):
     assert page.get_by_text(text, exact=True).first.is_visible()
     if path in ("registry", "results", "data"):
         page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
+
+
+def test_a_locked_warehouse_shows_busy_then_the_page(page, ui_server):
+    holder = hold_duckdb_lock(ui_server["env"]["FCAST_DUCKDB_PATH"], seconds=8)
+    try:
+        page.goto(ui_server["url"])
+        page.get_by_text("The warehouse is busy", exact=False).first.wait_for()
+        page.screenshot(path=str(ARTIFACTS_BUSY), full_page=True)
+    finally:
+        holder.wait(timeout=60)
+    page.get_by_text("Draws per game", exact=True).wait_for()
+    settle(page)
 
 
 def _loto6_file(folder: Path, name: str, draws: list[dict]) -> Path:
