@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s
     raise AssertionError(f"fcast ui did not answer within {timeout_s}s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="module")
-def ui_server(built_duckdb, tmp_path_factory) -> Iterator[dict]:
-    folder = tmp_path_factory.mktemp("ui_server")
-    env = {**copy_of_warehouse(built_duckdb, folder), "FCAST_PLANS_DIR": str(folder / "plans")}
+@contextmanager
+def serving(env: dict[str, str], folder: Path) -> Iterator[dict]:
+    """`fcast ui` on a free localhost port with `env`, until the block ends."""
     port = free_port()
     log = folder / "ui.log"
     with log.open("wb") as output:
@@ -98,6 +98,15 @@ def ui_server(built_duckdb, tmp_path_factory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
+def ui_server(built_duckdb, tmp_path_factory) -> Iterator[dict]:
+    """The UI on a private copy of the built DuckDB warehouse (the tests upload, save and train)."""
+    folder = tmp_path_factory.mktemp("ui_server")
+    env = {**copy_of_warehouse(built_duckdb, folder), "FCAST_PLANS_DIR": str(folder / "plans")}
+    with serving(env, folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -109,12 +118,17 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, request):
+def new_tab(browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 2000})
     tab = context.new_page()
     tab.set_default_timeout(PAGE_TIMEOUT_MS)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return context, tab
+
+
+@pytest.fixture
+def page(browser, request):
+    context, tab = new_tab(browser)
     yield tab
     tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
@@ -153,21 +167,35 @@ def count(sql: str, env: dict, params=()) -> int:
         return int(warehouse.fetchall(sql, params)[0][0])
 
 
-@pytest.mark.parametrize(
-    ("path", "title", "text"),
-    [
-        ("data", "Data", "Draws per game"),
-        ("registry", "Registry", "Capability matrix"),
-        ("plan", "Plan", "Add a run"),
-        ("runs", "Runs", "Run history"),
-        ("results", "Results", "Leaderboard against chance"),
-    ],
-)
+PAGES = [
+    ("data", "Data", "Draws per game"),
+    ("registry", "Registry", "Capability matrix"),
+    ("plan", "Plan", "Add a run"),
+    ("runs", "Runs", "Run history"),
+    ("results", "Results", "Leaderboard against chance"),
+]
+
+
+@pytest.mark.parametrize(("path", "title", "text"), PAGES)
 def test_every_page_opens_with_its_charts(page, ui_server, path, title, text):
     open_page(page, ui_server, path, title)
     assert page.get_by_text(text, exact=True).first.is_visible()
     if path in ("registry", "results", "data"):
         page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
+
+
+def test_every_page_opens_on_postgres(browser, built_postgres, tmp_path):
+    env = {**built_postgres, "FCAST_PLANS_DIR": str(tmp_path / "plans")}
+    with serving(env, tmp_path) as server:
+        context, tab = new_tab(browser)
+        try:
+            for path, title, text in PAGES:
+                open_page(tab, server, path, title)
+                tab.get_by_text(text, exact=True).first.wait_for()
+                assert "postgres" in tab.get_by_text("Warehouse:", exact=False).first.inner_text()
+                tab.screenshot(path=str(ARTIFACTS / f"postgres_{path}.png"), full_page=True)
+        finally:
+            context.close()
 
 
 def test_a_locked_warehouse_shows_busy_then_the_page(page, ui_server):
