@@ -132,6 +132,8 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
             else [("unknown_game", f"game {record.game_code or result.game_code!r} is not in the seeds")]
         )
         subject = game.code if game else str(record.game_code or result.game_code or "unknown")
+        if game:
+            report.games.add(game.code)
         if problems:
             for rule, message in problems:
                 report.rejects.append(Reject(result.source_name, record.source_row, rule, message))

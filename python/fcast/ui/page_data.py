@@ -97,8 +97,14 @@ def render_data() -> None:
         check = uploads.check_upload(uploaded.name, data, kind, game_code, dataset_name)
         _show_check(check)
         if check.storable:
+            kept = (
+                f"; {check.problems['row'].nunique()} row(s) kept aside with their reason"
+                if len(check.problems)
+                else ""
+            )
             st.button(
                 f"Store {uploaded.name}",
+                help=f"{check.would_add} new row(s){kept}",
                 type="primary",
                 on_click=_store,
                 args=(uploaded.name, data, kind, game_code, dataset_name),
