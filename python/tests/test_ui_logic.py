@@ -130,3 +130,24 @@ def test_only_a_live_run_can_be_cancelled(built_duckdb):
             jobs.cancel_run(completed)
         with pytest.raises(jobs.CancelError, match="no run"):
             jobs.cancel_run("does-not-exist")
+
+
+def test_a_stored_panel_upload_lands_in_the_raw_tables_and_the_long_format(trained_copy):
+    panel = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 6 + ["b"] * 6,
+            "ds": list(range(1, 7)) * 2,
+            "y": [str(float(v)) for v in range(11)] + ["not a number"],
+            "hist_signal": [0.5] * 12,
+        }
+    )
+    data = panel.to_csv(index=False).encode()
+    stored = uploads.store_upload("shop.csv", data, uploads.PANEL, dataset_name="shop")
+    assert stored.rebuild_ok, stored.rebuild_output
+    assert stored.added == 11 and list(stored.problems["rule"]) == ["y_type"]
+    assert count("select count(*) from raw.panel_observations where dataset_name = 'shop'") == 11
+    assert count("select count(*) from raw.ingest_rejects where subject = 'shop'") == 1
+    assert count("select count(*) from marts.fct_series_long where dataset_name = 'shop'") == 11
+    again = uploads.store_upload("shop.csv", data, uploads.PANEL, dataset_name="shop")
+    assert again.added == 0 and count("select count(*) from raw.panel_observations") == 11
+    assert count("select count(*) from raw.ingest_rejects where subject = 'shop'") == 1
