@@ -6,6 +6,14 @@ import altair as alt
 import pandas as pd
 
 MIB = 1024 * 1024
+OUTCOME_COLOURS = {
+    "ok": "#2b8a3e",
+    "ignored": "#adb5bd",
+    "raised": "#e03131",
+    "nan_output": "#9c36b5",
+    "timeout": "#f08c00",
+    "crashed": "#862e9c",
+}
 
 
 def forecast_chart(actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.DataFrame | None = None) -> alt.Chart:
@@ -134,7 +142,10 @@ def outcome_chart(outcomes: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("model_class:N", title=None),
             y=alt.Y("case:N", title=None),
-            color=alt.Color("outcome:N"),
+            color=alt.Color(
+                "outcome:N",
+                scale=alt.Scale(domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values())),
+            ),
             tooltip=["model_class", "method", "argument", "value_label", "outcome", "error_message", "probe_id"],
         )
         .properties(height=max(160, 16 * frame["case"].nunique()))
