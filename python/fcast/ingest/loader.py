@@ -159,7 +159,6 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
     draw_rows, conflict_rows = [], []
     with db.connect(read_only=dry_run) as warehouse:
         for game_code, items in accepted.items():
-            report.games.add(game_code)
             known = _stored_draws(warehouse, game_code, [draw.draw_no for _, draw in items])
             for record, draw in items:
                 stored = known.get(draw.draw_no)

@@ -16,7 +16,7 @@ import yaml
 
 from fcast import paths
 from fcast.plans.spec import PlanFormatError, RunPlanRow, rows_from_document
-from fcast.plans.validate import RegistryFacts, ValidationResult, validate_rows
+from fcast.plans.validate import RegistryFacts, ValidationResult, store_results, validate_rows
 
 PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FEATURE_KINDS = ("futr", "hist", "stat")
@@ -176,5 +176,5 @@ def save_plan(plan_yaml: str, facts: RegistryFacts) -> Path:
         raise PlanSaveError(f"the plan is not saved: {problem}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(plan_yaml, encoding="utf-8")
-    validate_rows(check.rows, facts, store=True)
+    store_results(check.results)
     return path

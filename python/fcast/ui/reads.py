@@ -21,11 +21,6 @@ def frame(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
     return db.read_frame(sql, params, lock_timeout_s=UI_LOCK_TIMEOUT_S)
 
 
-def relation_exists(schema: str, name: str) -> bool:
-    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
-        return warehouse.table_exists(schema, name)
-
-
 def missing_marts(names: Sequence[str]) -> list[str]:
     """The marts (schema.name) that do not exist yet: the warehouse needs `fcast main` or `fcast build`."""
     with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
