@@ -9,8 +9,13 @@ runs as (
 accuracy as (
     select
         run_id,
-        avg(case when metric = 'mae' then metric_value end) as cv_mae,
-        avg(case when metric = 'rmse' then metric_value end) as cv_rmse,
+        sum(case when metric = 'mae' then metric_value * n_points end)
+        / sum(case when metric = 'mae' then n_points end) as cv_mae,
+        -- RMSE pools the squared errors of every window (a mean of window RMSEs equals the MAE at h=1)
+        sqrt(
+            sum(case when metric = 'rmse' then metric_value * metric_value * n_points end)
+            / sum(case when metric = 'rmse' then n_points end)
+        ) as cv_rmse,
         count(distinct window_index) as cv_windows,
         count(distinct unique_id) as cv_series
     from {{ ref('stg_raw__run_metrics') }}

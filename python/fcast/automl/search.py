@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fcast.automl.selector import SearchAlgorithm, SearchProblem, choose
-from fcast.plans.materialize import build_model
+from fcast.library.build import build_model, make_loss
 from fcast.plans.spec import RunPlanRow
 from fcast.train.inputs import RunInputs
 from fcast.train.run_log import RunLog
@@ -237,8 +237,6 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
     import neuralforecast.auto as auto
     from neuralforecast import NeuralForecast
 
-    from fcast.plans.materialize import build_loss
-
     space = dict(row.search.get("config") or {})
     n_trials = int(row.search.get("num_samples", DEFAULT_TRIALS))
     val_size = int(row.search.get("val_size", max(20, 5 * int(row.horizon))))
@@ -271,7 +269,7 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
         "ray_options": ray_options,
     }
     if row.loss:
-        arguments["loss"] = build_loss(row.loss)
+        arguments["loss"] = make_loss(row.loss)
     model = auto_class(**arguments)
     df, static_df = search_frames(row, inputs)
     log.info(f"ray search: {n_trials} trials of Auto{row.model} (random sampling, ASHA early stopping)")

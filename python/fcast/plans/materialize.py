@@ -1,8 +1,4 @@
-"""Turn a run-plan row into neuralforecast objects and the frames it trains on, read from the marts.
-
-The trainer uses this; the validator's tests use it to show that a plan it accepts really runs and
-a plan it rejects really fails.
-"""
+"""The frames a run-plan row trains on, read from the marts (its objects are built by fcast.library)."""
 
 from __future__ import annotations
 
@@ -11,16 +7,6 @@ from typing import Any
 
 from fcast import db
 from fcast.plans.spec import RunPlanRow
-
-
-@dataclass
-class MaterializedRun:
-    neuralforecast: Any
-    df: Any
-    static_df: Any | None
-    futr_df: Any | None
-    fit_kwargs: dict
-    predict_kwargs: dict
 
 
 def series_of(row: RunPlanRow, warehouse: db.Warehouse) -> list[str]:
@@ -89,51 +75,3 @@ def read_frames(row: RunPlanRow, last_draws: int | None = None) -> MartFrames:
     if futr_df is not None:
         futr_df["ds"] = futr_df["ds"].astype("int64")
     return MartFrames(df, static_df, futr_df, unique_ids, table_name)
-
-
-def load_frames(row: RunPlanRow, last_draws: int | None = None):
-    """(df, static_df, futr_df) for the plan's series and features, from the marts."""
-    frames = read_frames(row, last_draws)
-    return frames.df, frames.static_df, frames.futr_df
-
-
-def build_loss(spec: dict | None):
-    if not spec:
-        return None
-    import neuralforecast.losses.pytorch as losses
-
-    return getattr(losses, spec["class"])(**(spec.get("kwargs") or {}))
-
-
-def build_model(row: RunPlanRow, **overrides: Any):
-    import neuralforecast.models as models
-
-    arguments = {"h": row.horizon, **row.model_args, **overrides}
-    for kind in ("futr", "hist", "stat"):
-        if row.feature_list(kind):
-            arguments[f"{kind}_exog_list"] = row.feature_list(kind)
-    for role in ("loss", "valid_loss"):
-        loss = build_loss(getattr(row, role))
-        if loss is not None:
-            arguments[role] = loss
-    return getattr(models, row.model)(**arguments)
-
-
-def materialize(row: RunPlanRow, last_draws: int | None = None, **model_overrides: Any) -> MaterializedRun:
-    from neuralforecast import NeuralForecast
-
-    df, static_df, futr_df = load_frames(row, last_draws)
-    model = build_model(row, **model_overrides)
-    nf = NeuralForecast(models=[model], **{"freq": 1, **row.neuralforecast})
-    fit_kwargs = dict(row.fit)
-    if static_df is not None:
-        fit_kwargs["static_df"] = static_df
-    predict_kwargs = dict(row.predict)
-    if futr_df is not None:
-        predict_kwargs["futr_df"] = futr_df
-    return MaterializedRun(nf, df, static_df, futr_df, fit_kwargs, predict_kwargs)
-
-
-def fit_and_predict(run: MaterializedRun):
-    run.neuralforecast.fit(df=run.df, **run.fit_kwargs)
-    return run.neuralforecast.predict(**run.predict_kwargs)

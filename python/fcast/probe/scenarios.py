@@ -18,12 +18,6 @@ from pathlib import Path
 from typing import Any
 
 SERIES_LENGTH = 48
-TRAINER_QUIET = {
-    "enable_progress_bar": False,
-    "enable_model_summary": False,
-    "logger": False,
-    "enable_checkpointing": False,
-}
 MAX_VALUES = 400
 
 
@@ -62,44 +56,40 @@ def tiny_data(spec: dict):
     return df, static
 
 
-def _loss(loss_spec: dict | None):
-    if not loss_spec:
-        return None
-    import neuralforecast.losses.pytorch as losses
-
-    return getattr(losses, loss_spec["class"])(**loss_spec.get("kwargs", {}))
-
-
-def _prediction_intervals(value: Any):
+def _tagged_object(value: Any) -> Any:
+    """A probe spec is JSON: `{"__class__": "PredictionIntervals", ...}` stands for the object."""
     if isinstance(value, dict) and value.get("__class__") == "PredictionIntervals":
-        from neuralforecast.utils import PredictionIntervals
+        from fcast.library.build import make_prediction_intervals
 
-        return PredictionIntervals(**value.get("kwargs", {}))
+        return make_prediction_intervals(value)
     return value
 
 
 def build_model(spec: dict):
+    """The probe's model through the library boundary (fcast.library.build), Auto classes included."""
     import neuralforecast.auto as auto
-    import neuralforecast.models as models
+
+    from fcast.library.build import QUIET_TRAINER, make_loss, make_model, model_class
 
     name = spec["model"]
     kwargs = dict(spec.get("model_kwargs", {}))
-    for key in ("loss", "valid_loss"):
-        if spec.get(key):
-            kwargs[key] = _loss(spec[key])
     if spec.get("auto"):
-        cls = getattr(auto, f"Auto{name}")
+        for key in ("loss", "valid_loss"):
+            if spec.get(key):
+                kwargs[key] = make_loss(spec[key])
         config = kwargs.pop("config", None)
         if isinstance(config, dict) and config.get("__callable__"):
             fixed = config["values"]
             kwargs["config"] = lambda trial, fixed=fixed: dict(fixed)
         elif config is not None:
             kwargs["config"] = config
-        return cls(**kwargs)
-    cls = getattr(models, name)
-    if "n_series" in inspect.signature(cls.__init__).parameters and "n_series" not in kwargs:
+        return getattr(auto, f"Auto{name}")(**kwargs)
+    for key in ("loss", "valid_loss"):
+        if spec.get(key):
+            kwargs[key] = spec[key]
+    if "n_series" in inspect.signature(model_class(name).__init__).parameters and "n_series" not in kwargs:
         kwargs["n_series"] = int(spec.get("data", {}).get("series", 2))
-    return cls(**{**TRAINER_QUIET, **kwargs})
+    return make_model(name, {**QUIET_TRAINER, **kwargs})
 
 
 def _futr_df(nf, df, variant: str | None, horizon: int):
@@ -122,10 +112,10 @@ def _run(spec: dict) -> Any:
         return None
     nf_kwargs = {"freq": "D" if spec.get("data", {}).get("freq") == "D" else 1, **spec.get("nf_kwargs", {})}
     nf = NeuralForecast(models=[model], **nf_kwargs)
-    fit_kwargs = {key: _prediction_intervals(value) for key, value in spec.get("fit_kwargs", {}).items()}
+    fit_kwargs = {key: _tagged_object(value) for key, value in spec.get("fit_kwargs", {}).items()}
     if spec.get("with_static_df"):
         fit_kwargs["static_df"] = static
-    call = {key: _prediction_intervals(value) for key, value in spec.get("call_kwargs", {}).items()}
+    call = {key: _tagged_object(value) for key, value in spec.get("call_kwargs", {}).items()}
     if method == "cross_validation":
         return nf.cross_validation(df=df, **fit_kwargs, **call)
     nf.fit(df=df, **fit_kwargs)

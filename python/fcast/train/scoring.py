@@ -1,8 +1,10 @@
 """Turn neuralforecast output frames into forecast, interval and metric rows.
 
-neuralforecast names its output columns after the model alias: `NHITS` for a point forecast,
-`NHITS-median` and `NHITS-lo-80` / `NHITS-hi-80` for a probabilistic loss (or when levels are asked
-for). The point forecast is the alias column, else the median.
+neuralforecast names its output columns after the model alias, and every loss family has its own
+shape: `NHITS` for a point forecast; `NHITS-median` with `NHITS-lo-80` / `NHITS-hi-80` (or
+`-lo-80.0` when MQLoss was given quantiles) for multi-quantile losses; `NHITS`, `NHITS-median` and
+the bounds for distribution losses; `NHITS_ql0.5` for IQLoss and for `predict(quantiles=...)`. The
+point forecast is the alias column, else the median, else the 0.5 quantile.
 """
 
 from __future__ import annotations
@@ -16,29 +18,54 @@ import pandas as pd
 
 CROSS_VALIDATION = "cross_validation"
 FORECAST = "forecast"
+INSAMPLE = "insample"
+FORECAST_KINDS = (CROSS_VALIDATION, FORECAST, INSAMPLE)
+
+
+class MissingForecastColumn(KeyError):
+    pass
 
 
 @dataclass(frozen=True)
 class OutputColumns:
     point: str
     intervals: dict[float, tuple[str, str]]  # level -> (lo column, hi column)
+    quantiles: dict[float, str]  # quantile -> column, from `_ql<q>` outputs
+    median: str | None = None
+
+    def quantile_columns(self) -> dict[float, str]:
+        """Every output read as a quantile: interval bounds, `_ql` columns and the median point."""
+        found = dict(self.quantiles)
+        for level, (lo, hi) in self.intervals.items():
+            tail = round((1 - level / 100) / 2, 6)
+            found.setdefault(tail, lo)
+            found.setdefault(round(1 - tail, 6), hi)
+        if self.median:
+            found.setdefault(0.5, self.median)
+        return dict(sorted(found.items()))
 
 
 def output_columns(frame: pd.DataFrame, alias: str) -> OutputColumns:
-    if alias in frame.columns:
-        point = alias
-    elif f"{alias}-median" in frame.columns:
-        point = f"{alias}-median"
-    else:
-        raise KeyError(f"no forecast column for {alias} among {list(frame.columns)}")
-    pattern = re.compile(rf"^{re.escape(alias)}-(lo|hi)-(\d+(?:\.\d+)?)$")
+    prefix = re.escape(alias)
+    interval_pattern = re.compile(rf"^{prefix}-(lo|hi)-(\d+(?:\.\d+)?)$")
+    quantile_pattern = re.compile(rf"^{prefix}_ql(\d*\.?\d+)$")
     bounds: dict[float, dict[str, str]] = {}
-    for column in frame.columns:
-        match = pattern.match(str(column))
-        if match:
+    quantiles: dict[float, str] = {}
+    for column in map(str, frame.columns):
+        if match := interval_pattern.match(column):
             bounds.setdefault(float(match.group(2)), {})[match.group(1)] = column
+        elif match := quantile_pattern.match(column):
+            quantiles[float(match.group(1))] = column
     intervals = {level: (pair["lo"], pair["hi"]) for level, pair in sorted(bounds.items()) if len(pair) == 2}
-    return OutputColumns(point, intervals)
+    median = f"{alias}-median" if f"{alias}-median" in frame.columns else None
+    for point in (alias, median, quantiles.get(0.5)):
+        if point in frame.columns:
+            return OutputColumns(point, intervals, quantiles, median)
+    raise MissingForecastColumn(
+        f"no point forecast for {alias} among {list(frame.columns)}: neuralforecast gave no `{alias}`, "
+        f"`{alias}-median` or `{alias}_ql0.5` column (a quantile loss or `quantiles` without 0.5, or "
+        "MQLoss given both level and quantiles); include the median (quantile 0.5) in the outputs"
+    )
 
 
 def _with_steps(frame: pd.DataFrame, cutoffs: pd.Series) -> pd.DataFrame:
@@ -54,12 +81,12 @@ def _nullable(value) -> float | None:
 def forecast_rows(run_id: str, frame: pd.DataFrame, alias: str, kind: str, last_ds: dict | None = None):
     """(forecast rows, interval rows) for raw.run_forecasts and raw.run_forecast_intervals.
 
-    For cross-validation the frame carries `cutoff` and `y`; for a forecast the cutoff is the last
-    draw each series was given (`last_ds`).
+    Cross-validation and insample frames carry `cutoff` and `y`; for a forecast the cutoff is the
+    last draw each series was given (`last_ds`).
     """
     columns = output_columns(frame, alias)
     frame = frame.reset_index(drop=frame.index.name != "unique_id")
-    cutoffs = frame["cutoff"] if kind == CROSS_VALIDATION else frame["unique_id"].map(last_ds)
+    cutoffs = frame["unique_id"].map(last_ds) if kind == FORECAST else frame["cutoff"]
     frame = _with_steps(frame.drop(columns=["cutoff"], errors="ignore"), cutoffs)
     has_actual = "y" in frame.columns
     forecasts, intervals = [], []
@@ -78,8 +105,9 @@ def _pinball(y: np.ndarray, prediction: np.ndarray, quantile: float) -> np.ndarr
 
 
 def metric_rows(run_id: str, cv: pd.DataFrame, alias: str) -> list[tuple]:
-    """MAE and RMSE per series and window; coverage_<level> and quantile_loss when there are intervals."""
+    """MAE and RMSE per series and window; coverage_<level> and quantile_loss when there are quantile outputs."""
     columns = output_columns(cv, alias)
+    quantile_columns = columns.quantile_columns()
     cv = cv.reset_index(drop=cv.index.name != "unique_id")
     window_of = {cutoff: index for index, cutoff in enumerate(sorted(cv["cutoff"].unique()))}
     rows = []
@@ -91,25 +119,34 @@ def metric_rows(run_id: str, cv: pd.DataFrame, alias: str) -> list[tuple]:
         n_points = len(window)
         rows.append((*base, "mae", float(np.mean(np.abs(error))), n_points))
         rows.append((*base, "rmse", float(np.sqrt(np.mean(error**2))), n_points))
-        if columns.intervals:
-            losses = [_pinball(y, point, 0.5)]
-            for level, (lo, hi) in columns.intervals.items():
-                lower, upper = window[lo].to_numpy(dtype=float), window[hi].to_numpy(dtype=float)
-                covered = (y >= lower) & (y <= upper)
-                rows.append((*base, f"coverage_{level:g}", float(np.mean(covered)), n_points))
-                tail = (1 - level / 100) / 2
-                losses += [_pinball(y, lower, tail), _pinball(y, upper, 1 - tail)]
+        for level, (lo, hi) in columns.intervals.items():
+            lower, upper = window[lo].to_numpy(dtype=float), window[hi].to_numpy(dtype=float)
+            covered = (y >= lower) & (y <= upper)
+            rows.append((*base, f"coverage_{level:g}", float(np.mean(covered)), n_points))
+        if len(quantile_columns) > 1 or columns.intervals:
+            losses = [_pinball(y, window[column].to_numpy(dtype=float), q) for q, column in quantile_columns.items()]
             rows.append((*base, "quantile_loss", float(np.mean(np.concatenate(losses))), n_points))
     return rows
 
 
 def summarize(rows: list[tuple]) -> dict[str, float]:
-    """Mean of each metric over every series and window (what nf_model_runs.metrics holds)."""
-    totals: dict[str, list[float]] = {}
-    for _, _, _, _, metric, value, _ in rows:
+    """Each metric over every series and window (what nf_model_runs.metrics holds).
+
+    Means weight each window by its points; RMSE pools the squared errors of every window
+    (the square root of the pooled mean square), so at h=1 it is not the MAE.
+    """
+    weighted: dict[str, list[tuple[float, int]]] = {}
+    for _, _, _, _, metric, value, n_points in rows:
         if value is not None and not math.isnan(value):
-            totals.setdefault(metric, []).append(value)
-    summary = {metric: round(float(np.mean(values)), 6) for metric, values in totals.items()}
+            weighted.setdefault(metric, []).append((value, int(n_points)))
+    summary = {}
+    for metric, pairs in weighted.items():
+        values = np.array([value for value, _ in pairs])
+        weights = np.array([n for _, n in pairs], dtype=float)
+        if metric == "rmse":
+            summary[metric] = round(float(np.sqrt(np.sum(values**2 * weights) / np.sum(weights))), 6)
+        else:
+            summary[metric] = round(float(np.sum(values * weights) / np.sum(weights)), 6)
     summary["n_windows"] = len({row[2] for row in rows})
     summary["n_series"] = len({row[1] for row in rows})
     return summary

@@ -18,6 +18,7 @@ from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import MODEL_ARTIFACTS
 from fcast.train import model_store, runs
 from fcast.train.inputs import FEATURE_KINDS, RunInputs, check_features_exist
+from fcast.train.pipeline import predict_with_saved
 from fcast.train.run_log import RunLog
 from fcast.train.trainer import RunOutcome, TrainOptions, WorkResult, train_row
 
@@ -128,11 +129,7 @@ def predict(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
 
     def forecast_next_draws(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:
         log.info(f"forecasting the next {row.horizon} draw(s) after draw {max(inputs.last_ds.values())}")
-        arguments = dict(row.predict)
-        if inputs.futr_df is not None:
-            arguments["futr_df"] = inputs.futr_df
-        forecast = nf.predict(df=inputs.df, static_df=inputs.static_df, **arguments)
-        return WorkResult(nf, None, forecast, save=False)
+        return WorkResult(nf, None, predict_with_saved(nf, row, inputs), save=False)
 
     row = replace(stored.row, source=f"predict with the stored model of run {stored.run_id}")
     return train_row(

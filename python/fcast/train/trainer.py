@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from typing import Any
 
 from fcast import db
 from fcast.ingest.records import utc_now
-from fcast.plans.materialize import build_model
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import (
     MODEL_ARTIFACTS,
@@ -35,6 +33,7 @@ from fcast.registry.environment import detect_accelerator, distribution_version
 from fcast.train import model_store, runs, scoring
 from fcast.train.inputs import RunInputs, load_inputs
 from fcast.train.monitor import DEFAULT_FLUSH_INTERVAL_S, DEFAULT_SAMPLE_INTERVAL_S, ResourceMonitor, ResourceSample
+from fcast.train.pipeline import StageFailure, trainer_path
 from fcast.train.run_log import RunLog
 
 DEFAULT_RANDOM_SEED = 1
@@ -94,27 +93,6 @@ def _point_alias(row: RunPlanRow) -> str:
     return str(row.model_args.get("alias") or row.model)
 
 
-def _fit_cross_validate_predict(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog):
-    """(neuralforecast object fitted on all draws, cross-validation frame, forecast of the next h draws)."""
-    from neuralforecast import NeuralForecast
-
-    model = build_model(row, **trainer_defaults(row.model_args, scratch))
-    nf = NeuralForecast(models=[model], **{"freq": 1, **row.neuralforecast})
-    cv_arguments = {"n_windows": 3, "step_size": 1, **row.cross_validation}
-    started = time.perf_counter()
-    log.info(f"cross-validation {cv_arguments} on {inputs.train_rows} rows of {len(inputs.unique_ids)} series")
-    cv = nf.cross_validation(df=inputs.df, static_df=inputs.static_df, **cv_arguments)
-    log.info(f"cross-validation done in {time.perf_counter() - started:.1f}s; fitting on every draw")
-    started = time.perf_counter()
-    nf.fit(df=inputs.df, static_df=inputs.static_df, **row.fit)
-    predict_arguments = dict(row.predict)
-    if inputs.futr_df is not None:
-        predict_arguments["futr_df"] = inputs.futr_df
-    forecast = nf.predict(**predict_arguments)
-    log.info(f"fit and predict done in {time.perf_counter() - started:.1f}s")
-    return nf, cv, forecast
-
-
 def _flush_samples(run_id: str, samples: list[ResourceSample]) -> None:
     """One short transaction: the new samples and the heartbeat (the trainer is the only writer)."""
     now = utc_now()
@@ -149,27 +127,42 @@ def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str
     return record
 
 
+@dataclass
+class ResultRows:
+    """What a run writes from its outputs: metric, forecast and interval rows (the rehearsal builds them too)."""
+
+    metrics: list[tuple]
+    forecasts: list[tuple]
+    intervals: list[tuple]
+
+
+def result_rows(run_id: str, row: RunPlanRow, inputs: RunInputs, cv: Any | None, forecast: Any, insample: Any | None):
+    alias = _point_alias(row)
+    metric_rows, forecasts, intervals = [], [], []
+    if cv is not None:
+        metric_rows = scoring.metric_rows(run_id, cv, alias)
+        forecasts, intervals = scoring.forecast_rows(run_id, cv, alias, scoring.CROSS_VALIDATION)
+    next_forecasts, next_intervals = scoring.forecast_rows(run_id, forecast, alias, scoring.FORECAST, inputs.last_ds)
+    forecasts, intervals = forecasts + next_forecasts, intervals + next_intervals
+    if insample is not None:
+        insample_forecasts, insample_intervals = scoring.forecast_rows(run_id, insample, alias, scoring.INSAMPLE)
+        forecasts, intervals = forecasts + insample_forecasts, intervals + insample_intervals
+    return ResultRows(metric_rows, forecasts, intervals)
+
+
 def _store_results(
     record: runs.RunRecord,
     row: RunPlanRow,
     inputs: RunInputs,
-    cv: Any | None,
-    forecast: Any,
+    result: WorkResult,
     saved: model_store.SavedModel | None,
 ) -> dict:
-    alias = _point_alias(row)
-    metric_rows, cv_forecasts, cv_intervals = [], [], []
-    if cv is not None:
-        metric_rows = scoring.metric_rows(record.run_id, cv, alias)
-        cv_forecasts, cv_intervals = scoring.forecast_rows(record.run_id, cv, alias, scoring.CROSS_VALIDATION)
-    next_forecasts, next_intervals = scoring.forecast_rows(
-        record.run_id, forecast, alias, scoring.FORECAST, inputs.last_ds
-    )
+    rows = result_rows(record.run_id, row, inputs, result.cv, result.forecast, result.insample)
     now = utc_now()
     with db.connect() as warehouse:
-        warehouse.insert_rows(RUN_METRICS, metric_rows)
-        warehouse.insert_rows(RUN_FORECASTS, cv_forecasts + next_forecasts)
-        warehouse.insert_rows(RUN_FORECAST_INTERVALS, cv_intervals + next_intervals)
+        warehouse.insert_rows(RUN_METRICS, rows.metrics)
+        warehouse.insert_rows(RUN_FORECASTS, rows.forecasts)
+        warehouse.insert_rows(RUN_FORECAST_INTERVALS, rows.intervals)
         if saved is not None:
             warehouse.insert_rows(
                 MODEL_ARTIFACTS,
@@ -198,7 +191,7 @@ def _store_results(
                     )
                 ],
             )
-    return scoring.summarize(metric_rows) if metric_rows else {}
+    return scoring.summarize(rows.metrics) if rows.metrics else {}
 
 
 def _store_resource_summary(run_id: str, monitor: ResourceMonitor) -> dict:
@@ -216,14 +209,15 @@ class WorkResult:
     forecast: Any
     save: bool
     search: dict | None = None  # what a hyperparameter search found (fcast.automl.search.SearchOutcome)
+    insample: Any | None = None
 
 
 Work = Callable[[RunPlanRow, RunInputs, Path, RunLog], WorkResult]
 
 
 def fit_work(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:
-    nf, cv, forecast = _fit_cross_validate_predict(row, inputs, scratch, log)
-    return WorkResult(nf, cv, forecast, save=True)
+    outputs = trainer_path(row, inputs, log, trainer_defaults(row.model_args, scratch))
+    return WorkResult(outputs.nf, outputs.cv, outputs.forecast, save=True, insample=outputs.insample)
 
 
 def search_work(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:
@@ -232,8 +226,11 @@ def search_work(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) 
 
     search = optuna_search if row.backend == "optuna" else ray_search
     outcome = search(row, inputs, scratch, log, trainer_defaults(row.model_args, scratch))
-    nf, cv, forecast = _fit_cross_validate_predict(best_row(row, outcome), inputs, scratch, log)
-    return WorkResult(nf, cv, forecast, save=True, search=outcome.as_config())
+    best = best_row(row, outcome)
+    outputs = trainer_path(best, inputs, log, trainer_defaults(best.model_args, scratch))
+    return WorkResult(
+        outputs.nf, outputs.cv, outputs.forecast, save=True, search=outcome.as_config(), insample=outputs.insample
+    )
 
 
 def train_row(
@@ -285,7 +282,7 @@ def train_row(
             if saved is not None:
                 log.info(f"model saved to {saved.path} ({saved.file_count} files, sha256 {saved.files_hash[:12]}…)")
             resource_summary = _store_resource_summary(record.run_id, monitor)
-            metrics = _store_results(record, row, inputs, result.cv, result.forecast, saved)
+            metrics = _store_results(record, row, inputs, result, saved)
             mlflow_run_id = ""
             if options.mlflow:
                 from fcast.train.tracking import log_run
@@ -326,8 +323,11 @@ def train_row(
             monitor.stop()
         log.exception(error)
         interrupted = not isinstance(error, Exception)
-        error_type = "Interrupted" if interrupted else type(error).__name__
-        message = str(error) or type(error).__name__
+        cause = error.error if isinstance(error, StageFailure) else error
+        error_type = "Interrupted" if interrupted else type(cause).__name__
+        message = str(cause) or type(cause).__name__
+        if isinstance(error, StageFailure):
+            message = f"{message} (in {error.stage})"
         if interrupted:
             message = f"the run was interrupted ({type(error).__name__}) before it finished"
         _fail_quietly(record.run_id, error_type, message, log, started, monitor)

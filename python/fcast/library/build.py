@@ -1,0 +1,130 @@
+"""Build neuralforecast losses, models, the NeuralForecast object and the call arguments of a plan row.
+
+Plan values are plain YAML; this module turns them into what neuralforecast takes: a loss spec
+`{class, kwargs}` into a loss object, `prediction_intervals: {n_windows: 2}` (or `true`) into
+`PredictionIntervals`, the feature lists into `*_exog_list`, and the fit `val_size` into the
+cross-validation step when the plan does not set one there (early stopping needs validation data
+in every training the run does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fcast.plans.spec import RunPlanRow
+
+DEFAULT_CROSS_VALIDATION = {"n_windows": 3, "step_size": 1}
+QUIET_TRAINER = {
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "logger": False,
+    "enable_checkpointing": False,
+}
+FEATURE_ARGUMENTS = {"futr": "futr_exog_list", "hist": "hist_exog_list", "stat": "stat_exog_list"}
+
+
+def make_loss(spec: dict | None) -> Any:
+    """`{class: MQLoss, kwargs: {level: [80]}}` -> MQLoss(level=[80]); None stays None (the model's default)."""
+    if not spec:
+        return None
+    import neuralforecast.losses.pytorch as losses
+
+    loss_class = getattr(losses, spec["class"], None)
+    if loss_class is None:
+        raise ValueError(f"{spec['class']} is not a loss of neuralforecast.losses.pytorch")
+    return loss_class(**(spec.get("kwargs") or {}))
+
+
+def make_prediction_intervals(value: Any) -> Any:
+    """A plan's `prediction_intervals` (a mapping of PredictionIntervals arguments, or true) as the object."""
+    if value is None or value is False:
+        return None
+    from neuralforecast.utils import PredictionIntervals
+
+    if isinstance(value, PredictionIntervals):
+        return value
+    if value is True:
+        return PredictionIntervals()
+    if isinstance(value, dict):
+        arguments = value.get("kwargs", {}) if value.get("__class__") == "PredictionIntervals" else value
+        return PredictionIntervals(**arguments)
+    raise TypeError(f"prediction_intervals must be a mapping of PredictionIntervals arguments or true, not {value!r}")
+
+
+def model_class(name: str) -> type:
+    import neuralforecast.models as models
+
+    found = getattr(models, name, None)
+    if not isinstance(found, type):
+        raise ValueError(f"{name} is not a model of neuralforecast.models")
+    return found
+
+
+def make_model(name: str, arguments: dict) -> Any:
+    """The model `name` with `arguments`, whose `loss`/`valid_loss` may be loss specs."""
+    arguments = dict(arguments)
+    for role in ("loss", "valid_loss"):
+        if isinstance(arguments.get(role), dict):
+            arguments[role] = make_loss(arguments[role])
+    return model_class(name)(**arguments)
+
+
+def model_arguments(row: RunPlanRow, **overrides: Any) -> dict:
+    arguments: dict[str, Any] = {"h": row.horizon, **row.model_args, **overrides}
+    for kind, argument in FEATURE_ARGUMENTS.items():
+        if row.feature_list(kind):
+            arguments[argument] = row.feature_list(kind)
+    for role in ("loss", "valid_loss"):
+        spec = getattr(row, role)
+        if spec:
+            arguments[role] = spec
+    return arguments
+
+
+def build_model(row: RunPlanRow, **overrides: Any) -> Any:
+    """The row's model with its arguments, features and losses; `overrides` (trainer settings) win."""
+    return make_model(row.model, model_arguments(row, **overrides))
+
+
+def build_neuralforecast(row: RunPlanRow, models: list) -> Any:
+    from neuralforecast import NeuralForecast
+
+    return NeuralForecast(models=models, **{"freq": 1, **row.neuralforecast})
+
+
+def fit_arguments(row: RunPlanRow) -> dict:
+    arguments = dict(row.fit)
+    if "prediction_intervals" in arguments:
+        arguments["prediction_intervals"] = make_prediction_intervals(arguments["prediction_intervals"])
+    return arguments
+
+
+def cross_validation_arguments(row: RunPlanRow) -> dict:
+    arguments = {**DEFAULT_CROSS_VALIDATION, **row.cross_validation}
+    if "test_size" in row.cross_validation and "n_windows" not in row.cross_validation:
+        arguments["n_windows"] = None  # neuralforecast takes one of n_windows and test_size
+    if "val_size" not in arguments and row.fit.get("val_size"):
+        arguments["val_size"] = row.fit["val_size"]
+    if "prediction_intervals" in arguments:
+        arguments["prediction_intervals"] = make_prediction_intervals(arguments["prediction_intervals"])
+    elif row.fit.get("prediction_intervals") and "level" in row.predict:
+        # conformal intervals of the final fit are scored on the windows too
+        arguments["prediction_intervals"] = make_prediction_intervals(row.fit["prediction_intervals"])
+    for key in ("level", "quantiles"):
+        if key in row.predict and key not in arguments:
+            arguments[key] = row.predict[key]
+    return arguments
+
+
+def predict_arguments(row: RunPlanRow, futr_df: Any | None) -> dict:
+    arguments = dict(row.predict)
+    if futr_df is not None:
+        arguments["futr_df"] = futr_df
+    return arguments
+
+
+def insample_arguments(row: RunPlanRow) -> dict | None:
+    """The `predict_insample` arguments (step_size, level, quantiles), or None when the plan asks for none."""
+    if row.predict_insample is None or row.predict_insample is False:
+        return None
+    return {} if row.predict_insample is True else dict(row.predict_insample)

@@ -1,0 +1,122 @@
+"""The trainer's path: the sequence of neuralforecast calls one plan row makes, stage by stage.
+
+`fcast train` and the rehearsal both run `trainer_path`: build the model, cross-validate, fit on
+every draw, predict the next h draws (futr_df, static_df, level/quantiles of the plan), predict
+insample when the plan asks. The rehearsal then saves, loads and predicts again, and extracts the
+forecast and metric rows the trainer would store. A failure names the stage it happened in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fcast.library.build import (
+    build_model,
+    build_neuralforecast,
+    cross_validation_arguments,
+    fit_arguments,
+    insample_arguments,
+    predict_arguments,
+)
+from fcast.plans.spec import RunPlanRow
+from fcast.train.inputs import RunInputs
+from fcast.train.run_log import RunLog
+
+STAGES = (
+    "build",
+    "search",
+    "cross_validation",
+    "fit",
+    "predict",
+    "predict_insample",
+    "save",
+    "load",
+    "predict_loaded",
+    "scoring",
+)
+
+
+class StageFailure(Exception):
+    """An exception raised inside one stage of the trainer's path."""
+
+    def __init__(self, stage: str, error: BaseException) -> None:
+        super().__init__(f"{stage}: {type(error).__name__}: {error}")
+        self.stage = stage
+        self.error = error
+
+
+@dataclass
+class StageClock:
+    """Which stage the path is in, and how long each took."""
+
+    current: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.current = name
+        started = time.perf_counter()
+        try:
+            yield
+        except StageFailure:
+            raise
+        except Exception as error:
+            raise StageFailure(name, error) from error
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass
+class PathOutputs:
+    nf: Any
+    cv: Any
+    forecast: Any
+    insample: Any | None = None
+
+
+def trainer_path(
+    row: RunPlanRow, inputs: RunInputs, log: RunLog, trainer_kwargs: dict, clock: StageClock | None = None
+) -> PathOutputs:
+    """Cross-validate (refit off), fit on every draw, predict the next h draws, predict insample if asked."""
+    clock = clock or StageClock()
+    with clock.stage("build"):
+        nf = build_neuralforecast(row, [build_model(row, **trainer_kwargs)])
+        cv_arguments = cross_validation_arguments(row)
+    log.info(f"cross-validation {cv_arguments} on {inputs.train_rows} rows of {len(inputs.unique_ids)} series")
+    with clock.stage("cross_validation"):
+        cv = nf.cross_validation(df=inputs.df, static_df=inputs.static_df, **cv_arguments)
+    log.info(f"cross-validation done in {clock.seconds['cross_validation']:.1f}s; fitting on every draw")
+    with clock.stage("fit"):
+        nf.fit(df=inputs.df, static_df=inputs.static_df, **fit_arguments(row))
+    with clock.stage("predict"):
+        forecast = nf.predict(**predict_arguments(row, inputs.futr_df))
+    insample = None
+    arguments = insample_arguments(row)
+    if arguments is not None:
+        with clock.stage("predict_insample"):
+            insample = nf.predict_insample(**arguments)
+        log.info(f"insample predictions: {len(insample)} rows")
+    log.info(f"fit and predict done in {clock.seconds['fit'] + clock.seconds['predict']:.1f}s")
+    return PathOutputs(nf, cv, forecast, insample)
+
+
+def predict_with_saved(nf: Any, row: RunPlanRow, inputs: RunInputs) -> Any:
+    """A loaded model forecasts the next draws from the current draws: `fcast predict RUN_ID`."""
+    return nf.predict(df=inputs.df, static_df=inputs.static_df, **predict_arguments(row, inputs.futr_df))
+
+
+def save_load_predict(outputs: PathOutputs, row: RunPlanRow, inputs: RunInputs, folder: Path, clock: StageClock):
+    """Save as the model store does, load it back and predict again as `fcast predict` will."""
+    from neuralforecast import NeuralForecast
+
+    with clock.stage("save"):
+        outputs.nf.save(path=str(folder), save_dataset=False, overwrite=True)
+    with clock.stage("load"):
+        loaded = NeuralForecast.load(path=str(folder))
+    with clock.stage("predict_loaded"):
+        return predict_with_saved(loaded, row, inputs)
