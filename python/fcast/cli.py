@@ -149,6 +149,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from fcast.plans.spec import PlanFormatError, load_plan_file
     from fcast.plans.validate import validate_rows
 
+    if args.list_rules:
+        from fcast.plans.rules import describe_rules
+
+        print(describe_rules())
+        return 0
+    if not args.plans:
+        print("error: give one or more PLAN.yaml files (or --list-rules)", file=sys.stderr)
+        return 2
     db.ensure_raw_tables()
     try:
         rows = [row for path in args.plans for row in load_plan_file(Path(path))]
@@ -156,13 +164,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        results = validate_rows(rows, store=not args.no_store)
+        results = validate_rows(
+            rows,
+            store=not args.no_store,
+            rehearse=not args.static_only,
+            progress=lambda line: print(line, flush=True),
+            workers=args.workers,
+        )
     except LookupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for result in results:
         status = "valid" if result.valid else "REJECTED"
-        print(f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): {status}")
+        rehearsed = ""
+        if result.rehearsal is not None:
+            rehearsed = " (rehearsed: stored outcome)" if result.rehearsal.cached else " (rehearsed)"
+        print(
+            f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): "
+            f"{status}{rehearsed}"
+        )
         for violation in result.violations:
             print(f"  {violation}")
     rejected = sum(not result.valid for result in results)
@@ -208,7 +228,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _train_options(args: argparse.Namespace):
     from fcast.train.trainer import TrainOptions
 
-    return TrainOptions(mlflow=getattr(args, "mlflow", False))
+    return TrainOptions(mlflow=getattr(args, "mlflow", False), rehearse=not getattr(args, "static_only", False))
 
 
 def _terminate_as_interrupt() -> None:
@@ -547,8 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(handler=cmd_plan)
 
     validate = commands.add_parser("validate", help="check run plans against the registry and the probes")
-    validate.add_argument("plans", nargs="+", metavar="PLAN.yaml")
+    validate.add_argument("plans", nargs="*", metavar="PLAN.yaml")
     validate.add_argument("--no-store", action="store_true", help="do not write the plan and its violations")
+    validate.add_argument(
+        "--static-only",
+        action="store_true",
+        help="only the static rules (milliseconds); skip the one-step rehearsal of each row on its real data",
+    )
+    validate.add_argument("--workers", type=int, help="rehearsal worker processes (default: cores, at most 4)")
+    validate.add_argument("--list-rules", action="store_true", help="list every validation rule and exit")
     validate.set_defaults(handler=cmd_validate)
 
     train = commands.add_parser(
@@ -557,6 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("plans", nargs="+", metavar="PLAN.yaml")
     train.add_argument("--runs", nargs="*", metavar="NAME", help="only the plan rows with these run names")
     train.add_argument("--mlflow", action="store_true", help="also log each run to MLflow (offline, local store)")
+    train.add_argument(
+        "--static-only", action="store_true", help="validate with the static rules only (no rehearsal before training)"
+    )
     train.add_argument(
         "--refresh-marts",
         action="store_true",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from fcast import paths
 from fcast.raw_schema import (
+    MIGRATIONS,
     POSTGRES_TOUCH_FUNCTION,
     RAW_SCHEMA,
     RAW_TABLES,
@@ -192,7 +193,7 @@ class Warehouse:
     def _select_cast_list(self, table: RawTable, source_alias: str) -> str:
         casts = []
         for name, sql_type in table.columns:
-            base_type = sql_type.replace("not null", "").strip()
+            base_type = re.split(r"\s+(?:not null|default)\b", sql_type)[0].strip()
             casts.append(f"cast({source_alias}.{name} as {base_type})")
         return ", ".join(casts)
 
@@ -290,6 +291,8 @@ def ensure_raw_tables() -> None:
         warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
         for table in RAW_TABLES:
             warehouse.execute(table.create_sql())
+        for _, statement in MIGRATIONS:
+            warehouse.execute(statement)
         if warehouse.target == "postgres":
             _ensure_updated_at_triggers(warehouse)
 

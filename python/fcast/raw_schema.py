@@ -341,9 +341,13 @@ REGISTRY_PROBES = RawTable(
         ("max_abs_diff_from_baseline", "float8"),
         ("tolerance", "float8 not null"),
         ("probed_at", "timestamp not null"),
+        ("probe_kind", "varchar(16) default 'library'"),  # library (the probe matrix) or plan (a rehearsal)
+        ("failed_stage", "varchar(32) default ''"),  # the trainer stage a plan rehearsal failed in
     ),
     primary_key=("env_key", "probe_id"),
 )
+
+PROBE_KINDS = ("library", "plan")
 
 RUN_PLANS = RawTable(
     name="run_plans",
@@ -683,3 +687,19 @@ PREDICTABILITY_TESTS = RawTable(
 
 CHANCE_TABLES: tuple[RawTable, ...] = (SLOT_CHANCE_BOUNDS, LEADERBOARD_ENTRIES, PREDICTABILITY_TESTS)
 RAW_TABLES = RAW_TABLES + CHANCE_TABLES
+
+
+# --- Migrations: ordered, idempotent schema changes of tables that already exist in a warehouse. ---
+# `create table if not exists` gives new warehouses the declared columns; these bring older ones level.
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_registry_probes_probe_kind",
+        f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists probe_kind varchar(16) "
+        "default 'library'",
+    ),
+    (
+        "0002_registry_probes_failed_stage",
+        f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists failed_stage varchar(32) default ''",
+    ),
+)

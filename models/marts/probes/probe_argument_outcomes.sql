@@ -1,4 +1,5 @@
--- One row per env_key, model class, method, argument and value label: what the library did with that
+-- One row per env_key, model class, method, argument and value label of the probe matrix (plan
+-- rehearsals are in probe_plan_rehearsals): what the library did with that
 -- argument value, in plain words. When several probes share the key (different data variants), the
 -- most severe outcome is kept (crashed, timeout, raised, nan_output, ignored, ok; then the latest),
 -- and n_probes / n_probes_ok say how many there were.
@@ -9,6 +10,7 @@ probes as (
         *,
         {{ probe_outcome_severity('outcome') }} as outcome_severity
     from {{ ref('stg_raw__registry_probes') }}
+    where probe_kind = 'library'
 ),
 
 ranked as (

@@ -16,5 +16,7 @@ select
     cast(output_columns as varchar) as output_columns,
     cast(max_abs_diff_from_baseline as float8) as max_abs_diff_from_baseline,
     cast(tolerance as float8) as tolerance,
-    cast(probed_at as timestamp) as probed_at
+    cast(probed_at as timestamp) as probed_at,
+    cast(coalesce(probe_kind, 'library') as varchar) as probe_kind,
+    cast(coalesce(failed_stage, '') as varchar) as failed_stage
 from {{ source('raw', 'registry_probes') }}

@@ -136,8 +136,17 @@ def study_name(row: RunPlanRow) -> str:
 
 
 def optuna_search(
-    row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, trainer_kwargs: dict, pruning: bool = True
+    row: RunPlanRow,
+    inputs: RunInputs,
+    scratch: Path,
+    log: RunLog,
+    trainer_kwargs: dict,
+    pruning: bool = True,
+    trial_overrides: dict | None = None,
+    durable: bool = True,
 ) -> SearchOutcome:
+    """`trial_overrides` win over every sampled value (the rehearsal cuts trials to one step);
+    `durable=False` keeps the study in memory (a rehearsal leaves no study behind)."""
     import optuna
     from neuralforecast import NeuralForecast
 
@@ -156,7 +165,7 @@ def optuna_search(
     name = study_name(row)
     study = optuna.create_study(
         study_name=name,
-        storage=storage.open_storage(),
+        storage=storage.open_storage() if durable else optuna.storages.InMemoryStorage(),
         sampler=sampler,
         pruner=pruner,
         direction="minimize",
@@ -174,6 +183,7 @@ def optuna_search(
             "val_check_steps": max(1, steps // VALIDATION_CHECKS_PER_TRIAL),
             **trainer_kwargs,
             **params,
+            **(trial_overrides or {}),
             "callbacks": [callback],
         }
         model = build_model(row, **overrides)
@@ -186,7 +196,8 @@ def optuna_search(
         t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     ]
     remaining = max(0, n_trials - len(finished))
-    log.info(f"study {name} in {storage.describe()}: {len(finished)} trials done, {remaining} to run")
+    where = storage.describe() if durable else "memory"
+    log.info(f"study {name} in {where}: {len(finished)} trials done, {remaining} to run")
     if remaining:
         study.optimize(objective, n_trials=remaining, catch=(RuntimeError, ValueError))
     states = [trial.state.name.lower() for trial in study.trials]
@@ -200,7 +211,7 @@ def optuna_search(
         best_value=float(best.value),
         backend="optuna",
         study_name=name,
-        storage=storage.describe(),
+        storage=where,
         algorithm=algorithm.as_dict(),
         trials=counts,
         search_space=space or {"default": f"Auto{row.model}.get_default_config(backend='optuna')"},
@@ -232,8 +243,18 @@ def _ray_space(space: dict) -> dict:
     return converted
 
 
-def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, trainer_kwargs: dict) -> SearchOutcome:
-    """neuralforecast's Auto model on the ray backend; the plan's fixed arguments and features go in its config."""
+def ray_search(
+    row: RunPlanRow,
+    inputs: RunInputs,
+    scratch: Path,
+    log: RunLog,
+    trainer_kwargs: dict,
+    trial_overrides: dict | None = None,
+    durable: bool = True,
+) -> SearchOutcome:
+    """neuralforecast's Auto model on the ray backend; the plan's fixed arguments and features go in its config.
+
+    `trial_overrides` win over the space; `durable=False` keeps the ray results in the run's scratch folder."""
     import neuralforecast.auto as auto
     from neuralforecast import NeuralForecast
 
@@ -244,7 +265,7 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
     for kind in ("futr", "hist", "stat"):
         if row.feature_list(kind):
             fixed[f"{kind}_exog_list"] = row.feature_list(kind)
-    config = {**fixed, **trainer_kwargs, **_ray_space(space)}
+    config = {**fixed, **trainer_kwargs, **_ray_space(space), **(trial_overrides or {})}
     auto_class = getattr(auto, f"Auto{row.model}")
     import torch
     from neuralforecast.common._base_auto import RayOptions
@@ -254,7 +275,7 @@ def ray_search(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog, t
     from fcast import paths
 
     name = f"fcast-{row.run_name}-{row.plan_id}"
-    results_dir = paths.duckdb_path().parent / "ray_results"
+    results_dir = paths.duckdb_path().parent / "ray_results" if durable else scratch / "ray_results"
     ray_options = RayOptions(
         cpus=1,
         gpus=1 if torch.cuda.is_available() else 0,

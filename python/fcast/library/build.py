@@ -4,7 +4,8 @@ Plan values are plain YAML; this module turns them into what neuralforecast take
 `{class, kwargs}` into a loss object, `prediction_intervals: {n_windows: 2}` (or `true`) into
 `PredictionIntervals`, the feature lists into `*_exog_list`, and the fit `val_size` into the
 cross-validation step when the plan does not set one there (early stopping needs validation data
-in every training the run does).
+in every training the run does). The cross-validation step takes exactly the plan's
+`cross_validation` block otherwise (its own `level`, `quantiles`, `prediction_intervals`).
 """
 
 from __future__ import annotations
@@ -107,12 +108,6 @@ def cross_validation_arguments(row: RunPlanRow) -> dict:
         arguments["val_size"] = row.fit["val_size"]
     if "prediction_intervals" in arguments:
         arguments["prediction_intervals"] = make_prediction_intervals(arguments["prediction_intervals"])
-    elif row.fit.get("prediction_intervals") and "level" in row.predict:
-        # conformal intervals of the final fit are scored on the windows too
-        arguments["prediction_intervals"] = make_prediction_intervals(row.fit["prediction_intervals"])
-    for key in ("level", "quantiles"):
-        if key in row.predict and key not in arguments:
-            arguments[key] = row.predict[key]
     return arguments
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ class ValidationResult:
     row: RunPlanRow
     env_key: str
     violations: list[Violation] = field(default_factory=list)
+    rehearsal: Any | None = None  # fcast.plans.rehearse.Rehearsal, when the row was rehearsed
 
     @property
     def errors(self) -> list[Violation]:
@@ -730,12 +732,23 @@ def _loss_label(loss: dict) -> str:
 
 
 def validate_rows(
-    rows: list[RunPlanRow], facts: RegistryFacts | None = None, store: bool = True
+    rows: list[RunPlanRow],
+    facts: RegistryFacts | None = None,
+    store: bool = True,
+    rehearse: bool = False,
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> list[ValidationResult]:
-    """Validate plan rows against the registry; store rows, outcomes and violations beside the plan."""
+    """Validate plan rows: the static rules, then (rehearse=True) a one-step rehearsal of each row they
+    accept, on the trainer's own path; store rows, outcomes and violations beside the plan."""
     facts = facts or RegistryFacts.load()
     validator = PlanValidator(facts)
     results = [validator.validate(row) for row in rows]
+    if rehearse:
+        from fcast.plans.rehearse import apply_rehearsals, rehearse_rows
+
+        accepted = [result.row for result in results if result.valid]
+        apply_rehearsals(results, rehearse_rows(accepted, facts.env_key, workers=workers, progress=progress))
     if store:
         store_results(results)
     return results

@@ -55,8 +55,11 @@ def _worker(tasks, results, executor: str) -> None:
     from fcast.probe.scenarios import quiet
 
     module_name, _, function_name = executor.partition(":")
-    execute = getattr(importlib.import_module(module_name), function_name)
+    module = importlib.import_module(module_name)
+    execute = getattr(module, function_name)
     quiet()
+    if hasattr(module, "warm_up"):
+        module.warm_up()  # heavy imports before the first task's clock starts
     silence = os.open(os.devnull, os.O_WRONLY)
     os.dup2(silence, 1)  # the library's training chatter would bury the prober's progress lines
     os.dup2(silence, 2)
@@ -207,6 +210,8 @@ def _row(env_key: str, probe: Probe, result: dict, outcome: str, difference: flo
         difference,
         IGNORED_TOLERANCE,
         utc_now(),
+        "library",
+        "",
     )
 
 

@@ -105,7 +105,8 @@ def retrain(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
     runs.close_stale_runs()
     stored = load_stored(run_id_prefix)
     check_features_exist(stored.features, f"retrain of run {stored.run_id}")
-    (result,) = validate_rows([stored.row])
+    options = options or TrainOptions()
+    (result,) = validate_rows([stored.row], rehearse=options.rehearse, progress=options.progress)
     if not result.valid:
         problems = "; ".join(str(violation) for violation in result.errors)
         raise StoredModelError(f"the plan row of run {stored.run_id} no longer validates: {problems}")

@@ -43,6 +43,7 @@ VERSIONED_PACKAGES = ("neuralforecast", "torch", "pytorch-lightning", "pandas", 
 @dataclass
 class TrainOptions:
     mlflow: bool = False
+    rehearse: bool = True  # run each row one step on its real data before it may train
     monitor_interval_s: float = DEFAULT_SAMPLE_INTERVAL_S
     flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S
     progress: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
@@ -89,7 +90,7 @@ def trainer_defaults(model_args: dict, scratch: Path) -> dict[str, Any]:
     return {key: value for key, value in defaults.items() if key not in model_args}
 
 
-def _point_alias(row: RunPlanRow) -> str:
+def point_alias(row: RunPlanRow) -> str:
     return str(row.model_args.get("alias") or row.model)
 
 
@@ -137,7 +138,7 @@ class ResultRows:
 
 
 def result_rows(run_id: str, row: RunPlanRow, inputs: RunInputs, cv: Any | None, forecast: Any, insample: Any | None):
-    alias = _point_alias(row)
+    alias = point_alias(row)
     metric_rows, forecasts, intervals = [], [], []
     if cv is not None:
         metric_rows = scoring.metric_rows(run_id, cv, alias)
@@ -371,7 +372,7 @@ def train_plan(rows: list[RunPlanRow], options: TrainOptions | None = None) -> P
     closed = runs.close_stale_runs()
     for run_id in closed:
         options.progress(f"closed stale run {run_id} as FAILED (its process had stopped)")
-    results = validate_rows(rows)
+    results = validate_rows(rows, rehearse=options.rehearse, progress=options.progress)
     rejected = [result for result in results if not result.valid]
     for result in rejected:
         options.progress(f"{result.row.run_name}: REJECTED by the validator, not trained")
