@@ -180,8 +180,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if result.rehearsal is not None:
             rehearsed = " (rehearsed: stored outcome)" if result.rehearsal.cached else " (rehearsed)"
         print(
-            f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): "
-            f"{status}{rehearsed}"
+            f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): {status}{rehearsed}"
         )
         for violation in result.violations:
             print(f"  {violation}")

@@ -116,8 +116,21 @@ def search_frames(row: RunPlanRow, inputs: RunInputs):
     return inputs.df[position >= held_back].reset_index(drop=True), inputs.static_df
 
 
-def _problem(row: RunPlanRow, inputs: RunInputs, n_trials: int, space: dict) -> SearchProblem:
-    model = build_model(row, max_steps=1, logger=False, enable_checkpointing=False)
+def _first_sample(default_space) -> dict:
+    """The first configuration of an Auto model's default space (its first option of every choice)."""
+    from fcast.registry.plugins.neuralforecast import RecordingTrial
+
+    sample = default_space(RecordingTrial()) if callable(default_space) else dict(default_space or {})
+    return {key: value for key, value in sample.items() if key not in ("h", "loss", "valid_loss")}
+
+
+def _problem(row: RunPlanRow, inputs: RunInputs, n_trials: int, space: dict, default_space=None) -> SearchProblem:
+    """What the selector weighs; the model is sized from the plan's arguments (or the default space's first
+    configuration, which supplies arguments such as input_size that the plan leaves to the search)."""
+    sample = _first_sample(default_space) if default_space is not None else {}
+    model = build_model(
+        row, **{**sample, **row.model_args, "max_steps": 1, "logger": False, "enable_checkpointing": False}
+    )
     parameters = sum(parameter.numel() for parameter in model.parameters())
     all_numeric = bool(space) and all(isinstance(spec, dict) and "choices" not in spec for spec in space.values())
     return SearchProblem(
@@ -155,7 +168,8 @@ def optuna_search(
     space = dict(row.search.get("config") or {})
     n_trials = int(row.search.get("num_samples", DEFAULT_TRIALS))
     val_size = int(row.search.get("val_size", max(20, 5 * int(row.horizon))))
-    algorithm: SearchAlgorithm = choose(_problem(row, inputs, n_trials, space))
+    default_space = None if space else _default_space(row)
+    algorithm: SearchAlgorithm = choose(_problem(row, inputs, n_trials, space, default_space))
     if not pruning:
         algorithm = dataclasses.replace(algorithm, pruner="none", reason=algorithm.reason + "; pruning switched off")
     log.info(f"search: {algorithm.sampler} sampler, {algorithm.pruner} pruner ({algorithm.reason})")
@@ -172,7 +186,6 @@ def optuna_search(
         load_if_exists=True,
     )
     df, static_df = search_frames(row, inputs)
-    default_space = None if space else _default_space(row)
 
     def objective(trial) -> float:
         params = _suggest(trial, space) if space else default_space(trial)
@@ -243,6 +256,15 @@ def _ray_space(space: dict) -> dict:
     return converted
 
 
+def _default_ray_space(auto_class: type, row: RunPlanRow) -> dict:
+    """The Auto model's own ray space (for a search block without config), minus what fcast sets."""
+    arguments = {"h": row.horizon, "backend": "ray"}
+    if row.model_args.get("n_series"):
+        arguments["n_series"] = row.model_args["n_series"]
+    space = dict(auto_class.get_default_config(**arguments))
+    return {key: value for key, value in space.items() if key not in ("h", "loss", "valid_loss")}
+
+
 def ray_search(
     row: RunPlanRow,
     inputs: RunInputs,
@@ -265,8 +287,9 @@ def ray_search(
     for kind in ("futr", "hist", "stat"):
         if row.feature_list(kind):
             fixed[f"{kind}_exog_list"] = row.feature_list(kind)
-    config = {**fixed, **trainer_kwargs, **_ray_space(space), **(trial_overrides or {})}
     auto_class = getattr(auto, f"Auto{row.model}")
+    default_space = {} if space else _default_ray_space(auto_class, row)
+    config = {**default_space, **fixed, **trainer_kwargs, **_ray_space(space), **(trial_overrides or {})}
     import torch
     from neuralforecast.common._base_auto import RayOptions
     from ray.tune import RunConfig
@@ -298,7 +321,7 @@ def ray_search(
     nf.fit(df=df, static_df=static_df, val_size=val_size)
     results = nf.models[0].results  # NeuralForecast trains copies of the models it is given
     best = results.get_best_result(metric="loss", mode="min")
-    searched = {key: best.config[key] for key in space}
+    searched = {key: best.config[key] for key in (space or default_space) if key not in fixed and key in best.config}
     log.info(f"best ray trial: loss {best.metrics['loss']:.5g} with {searched}")
     return SearchOutcome(
         best_params=searched,
@@ -312,7 +335,7 @@ def ray_search(
             "reason": "ray backend: neuralforecast's Auto model reports the validation loss to ray at each check",
         },
         trials={"complete": len(results)},
-        search_space=space,
+        search_space=space or {"default": f"Auto{row.model}.get_default_config(backend='ray')"},
         val_size=val_size,
     )
 

@@ -73,8 +73,10 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
     ),
     KnownFailure(r"no point forecast for", "include the median: quantile 0.5 in quantiles, or use level"),
     KnownFailure(r"futr_df", "check features.futr: every future column must be in nf_futr_df for the next h draws"),
-    KnownFailure(r"(No supported gpu backend found|CUDA|MPSAccelerator|accelerator)", "this machine has no such "
-                 "accelerator: use accelerator: auto (fcast's default) or leave accelerator out"),
+    KnownFailure(
+        r"(No supported gpu backend found|CUDA|MPSAccelerator|accelerator)",
+        "this machine has no such accelerator: use accelerator: auto (fcast's default) or leave accelerator out",
+    ),
     KnownFailure(r"out of memory", "lower batch_size, windows_batch_size or input_size"),
     KnownFailure(r"must be (positive|greater)|should be (positive|greater)", "use a positive value"),
 )

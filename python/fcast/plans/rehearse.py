@@ -236,10 +236,10 @@ def _run_row(row: RunPlanRow, inputs: Any, scratch: Path, clock: Any) -> dict:
 
 def warm_up() -> None:
     """Import the trainer's path once per worker, so no row's clock counts the imports."""
-    import neuralforecast.auto  # noqa: F401
+    import neuralforecast.auto
     import neuralforecast.models  # noqa: F401
 
-    import fcast.automl.search  # noqa: F401
+    import fcast.automl.search
     import fcast.train.trainer  # noqa: F401
 
 

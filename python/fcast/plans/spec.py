@@ -22,6 +22,15 @@ One row = one model run with exact arguments:
         model: TSMixerx
         model_args: {n_series: 6}
         search: {backend: optuna, num_samples: 10, config: {learning_rate: {low: 0.0001, high: 0.01, log: true}}}
+      - name: loto6_N2_auto
+        series: N2
+        model: AutoNHITS         # an Auto model: NHITS searched over AutoNHITS's default space
+        model_args: {num_samples: 8, input_size: 20}   # num_samples / backend / config go to the search
+
+Other fields of a run: `valid_loss`; `predict_insample: {step_size: 1}` (or true), stored as forecasts
+of kind insample; `fit: {val_size: 2, prediction_intervals: {n_windows: 2}}` (PredictionIntervals
+arguments, or true); `cross_validation: {n_windows, step_size, val_size, test_size, refit, ...}`;
+`predict: {level: [80]}` or `{quantiles: [0.1, 0.5, 0.9]}`; `neuralforecast: {local_scaler_type: ...}`.
 """
 
 from __future__ import annotations
@@ -118,6 +127,28 @@ def _loss(value: Any, where: str) -> dict | None:
     raise PlanFormatError(f"{where}: a loss is a class name or {{class: NAME, kwargs: {{...}}}}, not {value!r}")
 
 
+AUTO_PREFIX = "Auto"
+SEARCH_ARGUMENTS_OF_AUTO = ("num_samples", "backend", "config")
+DEFAULT_AUTO_BACKEND = "optuna"  # fcast's own study loop: it prunes at validation checks and resumes
+
+
+def resolve_auto_model(merged: dict) -> dict:
+    """`model: AutoNHITS` is NHITS with a search over AutoNHITS's default space (fcast's search loop).
+
+    The Auto class's own search arguments (num_samples, backend, config) in model_args move to the
+    search block; `search.auto` keeps the name the plan used, so the validator can say when neuralforecast
+    has no such Auto class.
+    """
+    model = str(merged.get("model") or "")
+    if not (model.startswith(AUTO_PREFIX) and len(model) > len(AUTO_PREFIX) and model[len(AUTO_PREFIX)].isupper()):
+        return merged
+    model_args = dict(merged.get("model_args") or {})
+    search = {key: model_args.pop(key) for key in SEARCH_ARGUMENTS_OF_AUTO if key in model_args}
+    search = {"backend": DEFAULT_AUTO_BACKEND, "config": {}, **search, **dict(merged.get("search") or {})}
+    search["auto"] = model
+    return {**merged, "model": model[len(AUTO_PREFIX) :], "model_args": model_args, "search": search}
+
+
 def rows_from_document(document: dict, source: str) -> list[RunPlanRow]:
     if not isinstance(document, dict) or "runs" not in document:
         raise PlanFormatError(f"{source}: a plan has `plan:` (its name), optional `defaults:` and a list `runs:`")
@@ -128,7 +159,7 @@ def rows_from_document(document: dict, source: str) -> list[RunPlanRow]:
         where = f"{source}, run {index}"
         if not isinstance(run, dict):
             raise PlanFormatError(f"{where}: each run is a mapping")
-        merged = _merge(defaults, run)
+        merged = resolve_auto_model(_merge(defaults, run))
         unknown = sorted(set(merged) - RUN_KEYS)
         if unknown:
             raise PlanFormatError(f"{where}: unknown key(s) {unknown}; a run takes {sorted(RUN_KEYS)}")

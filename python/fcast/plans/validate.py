@@ -1,8 +1,11 @@
-"""The plan validator: every violation of a run plan before any training starts, with the evidence.
+"""The plan validator's static layer: every rule of the catalogue that answers without training.
 
-Rules come from the registry of the installed version (arguments, types, allowed values,
-capabilities, the loss catalogue, removed arguments) and from the probes (what really raised on
-this version), plus the warehouse (features, series selectors, the futr_df horizon).
+Rules (fcast.plans.rules) read the registry of the installed version (fcast.registry.facts:
+arguments, types, allowed values, capabilities, the loss catalogue, the Lightning Trainer's
+arguments, removed arguments), the probes (cited as errors only when the plan matches the probe's
+context, otherwise as warnings saying how it differs) and the warehouse (features, series
+selectors, the futr_df horizon). `validate_rows(..., rehearse=True)` then runs each accepted row
+one step on the trainer's own path (fcast.plans.rehearse), which settles what static rules cannot.
 """
 
 from __future__ import annotations
@@ -15,13 +18,28 @@ from typing import Any
 
 from fcast import db
 from fcast.ingest.records import utc_now
+from fcast.library.build import QUIET_TRAINER
+from fcast.plans.rules import rule
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import PLAN_VALIDATIONS, PLAN_VIOLATIONS, RUN_PLANS
+from fcast.registry.facts import TRAINER, ProbeFact, RegistryFacts
 
-FAILING_OUTCOMES = ("raised", "timeout", "crashed", "nan_output")
+__all__ = ["PlanValidator", "RegistryFacts", "ValidationResult", "Violation", "store_results", "validate_rows"]
+
 OPTUNA_CATEGORICAL_TYPES = (type(None), bool, int, float, str)
 CAPABILITY_FOR_FEATURE = {"futr": "exogenous_futr", "hist": "exogenous_hist", "stat": "exogenous_stat"}
 PREFIX_FOR_FEATURE = {"futr": "fut_", "hist": "hist_", "stat": "stat_"}
+# Arguments of a probe that say nothing about the context it failed in (training length, quiet flags).
+CONTEXT_FREE_ARGUMENTS = {"max_steps", "val_check_steps", "random_seed", *QUIET_TRAINER}
+# The sections of a plan row that are passed to a NeuralForecast method, and what fcast sets itself.
+CALL_SECTIONS = {
+    "neuralforecast": ("NeuralForecast.__init__", {"models"}),
+    "fit": ("NeuralForecast.fit", {"df", "static_df"}),
+    "cross_validation": ("NeuralForecast.cross_validation", {"df", "static_df"}),
+    "predict": ("NeuralForecast.predict", {"df", "static_df", "futr_df"}),
+    "predict_insample": ("NeuralForecast.predict_insample", set()),
+}
+MULTI_OUTPUT_LOSSES = ("MQLoss", "HuberMQLoss", "DistributionLoss", "IQLoss", "HuberIQLoss", "GMM", "PMM", "NBMM")
 
 
 @dataclass
@@ -32,7 +50,10 @@ class Violation:
     suggestion: str
     evidence_kind: str = "rule"
     evidence: str = ""
-    severity: str = "error"
+    severity: str = ""  # the catalogue's severity unless given
+
+    def __post_init__(self) -> None:
+        self.severity = self.severity or rule(self.rule).severity
 
     def __str__(self) -> str:
         evidence = f" [evidence: {self.evidence_kind}: {self.evidence}]" if self.evidence else ""
@@ -53,159 +74,6 @@ class ValidationResult:
     @property
     def valid(self) -> bool:
         return not self.errors
-
-
-@dataclass
-class RegistryFacts:
-    """What the validator reads from the warehouse for one neuralforecast environment key."""
-
-    env_key: str
-    version: str
-    models: dict[str, dict]
-    parameters: dict[str, dict[str, dict]]
-    allowed: dict[tuple[str, str], dict[str, list[str]]]
-    losses: dict[str, dict]
-    declared_losses: dict[tuple[str, str, str], tuple[bool, str]]
-    probes: dict[tuple[str, str, str, str], tuple[str, str, str]]
-    removed: dict[tuple[str, str], str]
-    train_columns: set[str]
-    static_columns: set[str]
-    selectors: dict[tuple[str, str], int]
-    futr_horizon: dict[str, int]
-    panel_features: dict[str, set[str]]
-
-    @classmethod
-    def load(cls, env_key: str | None = None) -> RegistryFacts:
-        with db.connect(read_only=True) as warehouse:
-            return _load_facts(warehouse, env_key)
-
-
-def _columns(warehouse: db.Warehouse, schema: str, table: str) -> set[str]:
-    rows = warehouse.fetchall(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        (schema, table),
-    )
-    return {row[0] for row in rows}
-
-
-def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
-    if env_key is None:
-        rows = warehouse.fetchall(
-            "select env_key from raw.registry_environments where library = 'neuralforecast' and status = 'scanned' "
-            "order by scanned_at desc"
-        )
-        if not rows:
-            raise LookupError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
-        env_key = rows[0][0]
-    version = env_key.split("|")[0].split("==")[-1]
-    models = {
-        row[0]: {
-            "can_build": bool(row[1]),
-            "build_error": row[2],
-            "multivariate": bool(row[3]),
-            "recurrent": bool(row[4]),
-            "exogenous_futr": bool(row[5]),
-            "exogenous_hist": bool(row[6]),
-            "exogenous_stat": bool(row[7]),
-            "auto_class": row[8],
-        }
-        for row in warehouse.fetchall(
-            "select model_class, can_build, build_error, multivariate, recurrent, exogenous_futr, exogenous_hist, "
-            "exogenous_stat, auto_class from raw.registry_model_capabilities where env_key = ? and scope = 'class'",
-            (env_key,),
-        )
-    }
-    parameters: dict[str, dict[str, dict]] = {}
-    for symbol, name, normalized, required, kind in warehouse.fetchall(
-        "select symbol, parameter, normalized_type, required, kind from raw.registry_parameters "
-        "where env_key = ? and (symbol like 'neuralforecast.models.%.__init__' or symbol like 'neuralforecast.core.%')",
-        (env_key,),
-    ):
-        owner = symbol.split(".")[-2] if symbol.endswith("__init__") and ".models." in symbol else symbol
-        parameters.setdefault(owner, {})[name] = {"type": normalized, "required": bool(required), "kind": kind}
-    allowed: dict[tuple[str, str], dict[str, list[str]]] = {}
-    for symbol, name, value, source in warehouse.fetchall(
-        "select symbol, parameter, allowed_value, value_source from raw.registry_allowed_values where env_key = ?",
-        (env_key,),
-    ):
-        owner = symbol.split(".")[-2] if ".models." in symbol and symbol.endswith("__init__") else symbol
-        allowed.setdefault((owner, name), {}).setdefault(source, []).append(value)
-    losses = {
-        row[0] + (f"({row[1]})" if row[1] else ""): {
-            "class": row[0],
-            "variant": row[1],
-            "family": row[2],
-            "trainable": bool(row[3]),
-            "training_error": row[4],
-        }
-        for row in warehouse.fetchall(
-            "select loss_class, loss_variant, family, trainable, training_error from raw.registry_losses "
-            "where env_key = ?",
-            (env_key,),
-        )
-    }
-    declared = {
-        (row[0], row[1] + (f"({row[2]})" if row[2] else ""), row[3]): (bool(row[4]), row[5])
-        for row in warehouse.fetchall(
-            "select model_class, loss_class, loss_variant, role, accepted, error from raw.registry_model_losses "
-            "where env_key = ?",
-            (env_key,),
-        )
-    }
-    probes = {
-        (row[0], row[1], row[2], row[3]): (row[4], row[5], f"{row[6]}: {row[7]}".strip(": "))
-        for row in warehouse.fetchall(
-            "select model_class, method, argument, value_label, outcome, probe_id, error_type, error_message "
-            "from raw.registry_probes where env_key = ?",
-            (env_key,),
-        )
-    }
-    removed = {}
-    if warehouse.table_exists("marts", "registry_version_changes"):
-        for symbol, name, from_version in warehouse.fetchall(
-            "select symbol, parameter, from_version from marts.registry_version_changes "
-            "where library = 'neuralforecast' and change_kind = 'parameter_removed' and to_version = ?",
-            (version,),
-        ):
-            owner = symbol.split(".")[-2] if ".models." in symbol and symbol.endswith("__init__") else symbol
-            removed[(owner, name)] = from_version
-    selectors, futr_horizon, panel_features = {}, {}, {}
-    if warehouse.table_exists("marts", "mart_series_selectors"):
-        for game, selector, n_series in warehouse.fetchall(
-            "select game_code, selector_name, max(n_series) from marts.mart_series_selectors group by 1, 2"
-        ):
-            selectors[(game, selector)] = int(n_series)
-    if warehouse.table_exists("marts", "nf_futr_df"):
-        for unique_id, steps in warehouse.fetchall(
-            "select unique_id, count(*) from marts.nf_futr_df group by unique_id"
-        ):
-            game = unique_id.rsplit("_N", 1)[0]
-            futr_horizon[game] = min(futr_horizon.get(game, int(steps)), int(steps))
-    if warehouse.table_exists("marts", "fct_panel_exogenous"):
-        for dataset, feature in warehouse.fetchall(
-            "select distinct dataset_name, feature_name from marts.fct_panel_exogenous"
-        ):
-            panel_features.setdefault(dataset, set()).add(feature)
-        for (dataset,) in warehouse.fetchall(
-            "select distinct dataset_name from marts.fct_series_long where dataset_name <> 'lottery'"
-        ):
-            selectors[(dataset, "all")] = 0
-    return RegistryFacts(
-        env_key,
-        version,
-        models,
-        parameters,
-        allowed,
-        losses,
-        declared,
-        probes,
-        removed,
-        _columns(warehouse, "marts", "nf_train_df"),
-        _columns(warehouse, "marts", "nf_static_df"),
-        selectors,
-        futr_horizon,
-        panel_features,
-    )
 
 
 def _label(value: Any) -> str:
@@ -244,6 +112,23 @@ def _split(text: str) -> list[str]:
     return [*parts, current]
 
 
+def _members(normalized: str) -> list[str]:
+    if normalized.startswith("optional["):
+        return ["none", *_members(normalized[len("optional[") : -1])]
+    if normalized.startswith("union["):
+        return [member for part in _split(normalized[len("union[") : -1]) for member in _members(part.strip())]
+    return [normalized]
+
+
+def _matches_open_member(value: Any, normalized: str) -> bool:
+    """The value fits a member of the type that has no value list (bool in union[bool, literal])."""
+    return any(
+        member not in ("literal", "str", "unknown", "none") and _type_ok(value, member)
+        for member in _members(normalized)
+        if not member.startswith("class:")
+    )
+
+
 class PlanValidator:
     def __init__(self, facts: RegistryFacts) -> None:
         self.facts = facts
@@ -254,7 +139,9 @@ class PlanValidator:
             self._dataset,
             self._model,
             self._arguments,
+            self._training_steps,
             self._losses,
+            self._call_arguments,
             self._features,
             self._horizon,
             self._multivariate,
@@ -265,15 +152,72 @@ class PlanValidator:
         )
         for check in checks:
             result.violations.extend(check(row))
-            if any(v.rule in ("unknown_model", "model_cannot_build") for v in result.violations):
+            if any(v.rule in ("unknown_model", "model_cannot_build", "unknown_auto_model") for v in result.violations):
                 break
         return result
 
-    # --- one method per rule family -----------------------------------------------------------
+    # --- probes, in their context -------------------------------------------------------------
 
-    def _probe(self, model: str, method: str, argument: str, value_label: str) -> tuple[str, str, str] | None:
-        found = self.facts.probes.get((model, method, argument, value_label))
-        return found if found and found[0] in FAILING_OUTCOMES else None
+    def _failed_probe(self, model: str, method: str, argument: str, value_label: str) -> ProbeFact | None:
+        found = self.facts.probe(model, method, argument, value_label)
+        return found if found and found.failed else None
+
+    def _default_label(self, model: str, name: str) -> str | None:
+        info = self.facts.parameters_of(model).get(name)
+        return info["default_repr"] if info else None
+
+    def context_differences(self, probe: ProbeFact, row: RunPlanRow, argument: str) -> list[str]:
+        """How the plan differs from the context the probe failed in ([] when it is the same context)."""
+        spec = probe.spec
+        probed = dict(spec.get("model_kwargs") or {})
+        planned = {"h": row.horizon, **row.model_args}
+        differences = []
+        for name in sorted(set(probed) | set(planned)):
+            if name in CONTEXT_FREE_ARGUMENTS or name == argument:
+                continue
+            if name not in planned:
+                if repr(probed[name]) != self._default_label(row.model, name):
+                    differences.append(f"the probe sets {name}={probed[name]!r}, the plan keeps the default")
+            elif name not in probed:
+                differences.append(f"the plan sets {name}={planned[name]!r}, the probe does not")
+            elif _label(probed[name]) != _label(planned[name]):
+                differences.append(f"{name} is {probed[name]!r} in the probe, {planned[name]!r} in the plan")
+        if argument not in ("loss", "valid_loss"):
+            probe_loss = spec.get("loss") or None
+            if _label(probe_loss) != _label(row.loss or None):
+                differences.append(f"the probe's loss is {_loss_text(probe_loss)}, the plan's {_loss_text(row.loss)}")
+        if spec.get("method") not in ("model_init", None):
+            data = spec.get("data") or {}
+            differences.append(
+                f"the probe ran on {data.get('series', 2)} toy series of {data.get('length', 48)} points, "
+                f"the plan on its {row.dataset} data"
+            )
+        return differences
+
+    def _probe_violation(
+        self, row: RunPlanRow, probe: ProbeFact, argument: str, field_name: str, what: str, suggestion: str
+    ) -> Violation:
+        differences = self.context_differences(probe, row, argument)
+        if not differences:
+            return Violation(
+                "probe_failed",
+                field_name,
+                f"{what} {probe.outcome} on this version, in the plan's context: {probe.error[:300]}",
+                suggestion,
+                "probe",
+                probe.probe_id,
+            )
+        return Violation(
+            "probe_failed_elsewhere",
+            field_name,
+            f"{what} {probe.outcome} in a probe ({probe.error[:200]}), but the plan differs: "
+            + "; ".join(differences[:4]),
+            "the rehearsal runs the plan's own context and decides",
+            "probe",
+            probe.probe_id,
+        )
+
+    # --- one method per rule family -----------------------------------------------------------
 
     def _dataset(self, row: RunPlanRow) -> list[Violation]:
         datasets = {dataset for dataset, _ in self.facts.selectors}
@@ -303,7 +247,22 @@ class PlanValidator:
         ]
 
     def _model(self, row: RunPlanRow) -> list[Violation]:
+        auto_name = str(row.search.get("auto") or "")
         info = self.facts.models.get(row.model)
+        if auto_name and (info is None or info["auto_class"] != auto_name):
+            autos = sorted(model["auto_class"] for model in self.facts.models.values() if model["auto_class"])
+            close = difflib.get_close_matches(auto_name, autos, n=3)
+            plain = f"write model: {row.model} with a search block, or " if info else ""
+            return [
+                Violation(
+                    "unknown_auto_model",
+                    "model",
+                    f"{auto_name} is not an Auto model of neuralforecast {self.facts.version}",
+                    f"{plain}use one of {close or autos[:8]}",
+                    "registry",
+                    "registry_model_capabilities.auto_class",
+                )
+            ]
         if info is None:
             close = difflib.get_close_matches(row.model, list(self.facts.models), n=3)
             return [
@@ -330,18 +289,20 @@ class PlanValidator:
         return []
 
     def _arguments(self, row: RunPlanRow) -> list[Violation]:
-        accepted = self.facts.parameters.get(row.model, {})
+        accepted = self.facts.parameters_of(row.model)
+        trainer = self.facts.parameters_of(TRAINER) if self.facts.takes_trainer_kwargs(row.model) else {}
         violations = []
         for name, value in row.model_args.items():
             field_name = f"model_args.{name}"
-            if name not in accepted:
+            owner = row.model if name in accepted else TRAINER if name in trainer else None
+            if owner is None:
                 removed_in = self.facts.removed.get((row.model, name))
                 evidence = (
                     f"removed after neuralforecast {removed_in}"
                     if removed_in
-                    else f"not a parameter of {row.model}.__init__"
+                    else f"not a parameter of {row.model}.__init__ nor of the Lightning Trainer"
                 )
-                close = difflib.get_close_matches(name, list(accepted), n=3)
+                close = difflib.get_close_matches(name, [*accepted, *trainer], n=3)
                 violations.append(
                     Violation(
                         "unknown_argument",
@@ -353,7 +314,8 @@ class PlanValidator:
                     )
                 )
                 continue
-            normalized = accepted[name]["type"]
+            normalized = self.facts.parameters_of(owner)[name]["type"]
+            where = f"{row.model}.__init__" if owner == row.model else "pytorch_lightning.Trainer (**trainer_kwargs)"
             if not _type_ok(value, normalized):
                 violations.append(
                     Violation(
@@ -362,43 +324,35 @@ class PlanValidator:
                         f"{name}={value!r} is not a {normalized}",
                         f"give a {normalized}",
                         "registry",
-                        f"{row.model}.__init__ type",
+                        f"{where} type",
                     )
                 )
                 continue
-            violations.extend(self._allowed(row.model, name, value, field_name))
-            failed = self._probe(row.model, "fit", name, _label(value))
+            violations.extend(self._allowed(owner, name, value, field_name, normalized))
+            failed = self._failed_probe(row.model, "fit", name, _label(value)) or self._failed_probe(
+                row.model, "model_init", name, _label(value)
+            )
             if failed:
                 violations.append(
-                    Violation(
-                        "probe_failed",
-                        field_name,
-                        f"{name}={value!r} {failed[0]} on this version: {failed[2][:300]}",
-                        f"change {name}",
-                        "probe",
-                        failed[1],
-                    )
+                    self._probe_violation(row, failed, name, field_name, f"{name}={value!r}", f"change {name}")
                 )
         return violations
 
-    def _allowed(self, owner: str, name: str, value: Any, field_name: str) -> list[Violation]:
+    def _allowed(self, owner: str, name: str, value: Any, field_name: str, normalized: str = "") -> list[Violation]:
         sources = self.facts.allowed.get((owner, name), {})
-        strict = {
-            source: values
-            for source, values in sources.items()
-            if source.startswith(("library_check", "literal_annotation"))
-        }
+        strict = self.facts.strict_values(owner, name)
         text = value if isinstance(value, str) else _label(value)
-        if value is None or not sources:
+        if value is None or not sources or (normalized and _matches_open_member(value, normalized)):
             return []
         if strict and not any(text in values for values in strict.values()):
-            source, values = next(iter(strict.items()))
+            source = next(iter(strict))
+            every = sorted({value for found in strict.values() for value in found})
             return [
                 Violation(
                     "value_not_allowed",
                     field_name,
                     f"{name}={value!r} is not accepted",
-                    f"use one of {sorted(set(values))}",
+                    f"use one of {every}",
                     "registry",
                     source,
                 )
@@ -413,46 +367,123 @@ class PlanValidator:
                     f"the documentation lists {documented}",
                     "registry",
                     "docstring",
-                    "warning",
                 )
             ]
         return []
+
+    def _training_steps(self, row: RunPlanRow) -> list[Violation]:
+        violations = []
+        for name in ("max_steps", "val_check_steps"):
+            value = row.model_args.get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                violations.append(
+                    Violation(
+                        "bad_training_steps",
+                        f"model_args.{name}",
+                        f"{name}={value!r} must be a positive integer",
+                        f"give {name} a whole number of steps >= 1",
+                    )
+                )
+        return violations
 
     def _losses(self, row: RunPlanRow) -> list[Violation]:
         violations = []
         for role, loss in (("loss", row.loss), ("valid_loss", row.valid_loss)):
             if not loss:
                 continue
-            label = _loss_label(loss)
-            entry = self.facts.losses.get(label) or self.facts.losses.get(loss["class"])
-            if entry is None:
+            found = self.facts.loss_entry(loss)
+            if found is None:
+                close = difflib.get_close_matches(loss["class"], self.facts.loss_classes(), n=3)
                 violations.append(
                     Violation(
                         "unknown_loss",
                         role,
-                        f"{label} is not a loss of neuralforecast {self.facts.version}",
-                        f"use one of {sorted({v['class'] for v in self.facts.losses.values()})}",
+                        f"{loss['class']} is not a loss class of neuralforecast {self.facts.version}",
+                        f"use one of {close or self.facts.loss_classes()}",
                         "registry",
                         "registry_losses",
                     )
                 )
                 continue
+            argument_problems = self._loss_arguments(role, loss)
+            violations.extend(argument_problems)
+            if argument_problems:
+                continue
+            label, entry = found
             if role == "loss" and not entry["trainable"]:
                 violations.append(
                     Violation(
                         "loss_not_trainable",
                         role,
-                        f"{label} cannot be used for training",
+                        f"{_loss_text(loss)} cannot be used for training",
                         "use MAE, MSE, MQLoss, DistributionLoss, ...",
                         "registry",
                         entry["training_error"],
                     )
                 )
                 continue
-            accepted, error = self.facts.declared_losses.get((row.model, label, role), (True, ""))
-            failed = self._probe(row.model, "fit", role, label)
-            if not accepted:
+            violations.extend(self._declared_loss(row, role, label))
+        return violations
+
+    def _loss_arguments(self, role: str, loss: dict) -> list[Violation]:
+        owner = f"loss:{loss['class']}"
+        accepted = self.facts.parameters_of(owner)
+        kwargs = loss.get("kwargs") or {}
+        violations = []
+        for name, value in kwargs.items():
+            field_name = f"{role}.kwargs.{name}"
+            if accepted and name not in accepted:
                 violations.append(
+                    Violation(
+                        "unknown_loss_argument",
+                        field_name,
+                        f"{loss['class']} takes no argument {name!r}",
+                        f"use {sorted(accepted)}",
+                        "registry",
+                        f"{loss['class']}.__init__",
+                    )
+                )
+                continue
+            normalized = accepted.get(name, {}).get("type", "unknown")
+            if not _type_ok(value, normalized):
+                violations.append(
+                    Violation(
+                        "wrong_type",
+                        field_name,
+                        f"{name}={value!r} is not a {normalized}",
+                        f"give a {normalized}",
+                        "registry",
+                        f"{loss['class']}.__init__ type",
+                    )
+                )
+                continue
+            violations.extend(self._allowed(owner, name, value, field_name, normalized))
+        if kwargs.get("level") and kwargs.get("quantiles") and loss["class"] in MULTI_OUTPUT_LOSSES:
+            violations.append(
+                Violation(
+                    "loss_level_and_quantiles",
+                    f"{role}.kwargs",
+                    f"{loss['class']} is given level {kwargs['level']} and quantiles {kwargs['quantiles']}: "
+                    "neuralforecast uses the quantiles and silently drops level",
+                    "give level or quantiles, not both",
+                    "rule",
+                    "neuralforecast #603",
+                )
+            )
+        return violations
+
+    def _declared_loss(self, row: RunPlanRow, role: str, label: str) -> list[Violation]:
+        """The registry's model x loss facts, applied only in their context.
+
+        The scan builds `loss=X` alone and `valid_loss=X` beside a point loss: a refused valid_loss is
+        an error only when the plan's own loss is a point loss too; otherwise the rehearsal decides.
+        """
+        accepted, error = self.facts.declared_losses.get((row.model, label, role), (True, ""))
+        if not accepted:
+            plan_loss = self.facts.loss_entry(row.loss) if row.loss else None
+            same_context = role == "loss" or plan_loss is None or plan_loss[1]["family"] == "point"
+            if same_context:
+                return [
                     Violation(
                         "loss_refused",
                         role,
@@ -461,17 +492,92 @@ class PlanValidator:
                         "registry",
                         error,
                     )
+                ]
+            return [
+                Violation(
+                    "loss_refused_elsewhere",
+                    role,
+                    f"{row.model} refused {role}={label} beside a point loss ({error[:200]}); the plan's loss is "
+                    f"{_loss_text(row.loss)}",
+                    "the rehearsal runs the plan's own pair of losses and decides",
+                    "registry",
+                    error,
                 )
-            elif failed:
+            ]
+        failed = self._failed_probe(row.model, "fit", role, label)
+        if failed:
+            return [
+                self._probe_violation(
+                    row, failed, role, role, f"{row.model} with {role}={label}", "choose another loss"
+                )
+            ]
+        return []
+
+    def _call_arguments(self, row: RunPlanRow) -> list[Violation]:
+        violations = []
+        for section, (owner, set_by_fcast) in CALL_SECTIONS.items():
+            given = getattr(row, section)
+            if not isinstance(given, dict):
+                continue
+            accepted = self.facts.parameters_of(owner)
+            if not accepted:
+                continue
+            takes_any = any(info["kind"] == "VAR_KEYWORD" for info in accepted.values())
+            for name, value in given.items():
+                field_name = f"{section}.{name}"
+                if name in set_by_fcast or (name not in accepted and not takes_any):
+                    reason = "fcast passes it itself (from the marts)" if name in set_by_fcast else "no such argument"
+                    violations.append(
+                        Violation(
+                            "unknown_call_argument",
+                            field_name,
+                            f"{owner} does not take {name!r} from a plan: {reason}",
+                            f"remove it; {owner} takes {sorted(set(accepted) - set_by_fcast - {'self'})}",
+                            "registry",
+                            owner,
+                        )
+                    )
+                    continue
+                info = accepted.get(name)
+                if info is None:
+                    continue
+                plan_form = name == "prediction_intervals" and (value is True or isinstance(value, dict))
+                if not plan_form and not _type_ok(value, info["type"]):
+                    violations.append(
+                        Violation(
+                            "wrong_type",
+                            field_name,
+                            f"{name}={value!r} is not a {info['type']}",
+                            f"give a {info['type']}",
+                            "registry",
+                            f"{owner} type",
+                        )
+                    )
+                    continue
+                if name == "prediction_intervals" and isinstance(value, dict):
+                    violations.extend(self._prediction_interval_arguments(field_name, value))
+                    continue
+                violations.extend(self._allowed(owner, name, value, field_name, info["type"]))
+        return violations
+
+    def _prediction_interval_arguments(self, field_name: str, value: dict) -> list[Violation]:
+        accepted = self.facts.parameters_of("PredictionIntervals")
+        violations = []
+        for name, given in value.items():
+            if accepted and name not in accepted:
                 violations.append(
                     Violation(
-                        "probe_failed",
-                        role,
-                        f"{row.model} with {role}={label} {failed[0]} in a real fit: {failed[2][:300]}",
-                        "choose another loss",
-                        "probe",
-                        failed[1],
+                        "unknown_call_argument",
+                        f"{field_name}.{name}",
+                        f"PredictionIntervals takes no argument {name!r}",
+                        f"use {sorted(set(accepted) - {'self'})}",
+                        "registry",
+                        "PredictionIntervals.__init__",
                     )
+                )
+            elif accepted:
+                violations.extend(
+                    self._allowed("PredictionIntervals", name, given, f"{field_name}.{name}", accepted[name]["type"])
                 )
         return violations
 
@@ -541,17 +647,17 @@ class PlanValidator:
         predict_h = row.predict.get("h")
         if predict_h is not None and predict_h != row.horizon:
             shape = "3" if predict_h > row.horizon else "1"
-            failed = self._probe(row.model, "predict", "h", shape)
+            failed = self._failed_probe(row.model, "predict", "h", shape)
             if failed:
                 violations.append(
                     Violation(
                         "horizon_mismatch",
                         "predict.h",
                         f"predict h={predict_h} differs from the model's h={row.horizon} and "
-                        f"{row.model} {failed[0]}: {failed[2][:200]}",
+                        f"{row.model} {failed.outcome}: {failed.error[:200]}",
                         f"predict with h={row.horizon}",
                         "probe",
-                        failed[1],
+                        failed.probe_id,
                     )
                 )
         return violations
@@ -587,57 +693,63 @@ class PlanValidator:
         return []
 
     def _prediction_outputs(self, row: RunPlanRow) -> list[Violation]:
+        violations = []
+        for section in ("predict", "cross_validation"):
+            block = getattr(row, section)
+            if block.get("level") and block.get("quantiles"):
+                violations.append(
+                    Violation(
+                        "level_and_quantiles",
+                        section,
+                        f"{section} asks for level and quantiles together",
+                        "give one of them",
+                    )
+                )
         asked = [key for key in ("level", "quantiles") if row.predict.get(key) or row.cross_validation.get(key)]
         if not asked:
-            return []
-        violations = []
-        if "level" in asked and "quantiles" in asked:
-            violations.append(
-                Violation(
-                    "level_and_quantiles", "predict", "level and quantiles are given together", "give one of them"
-                )
-            )
+            return violations
         family = self._loss_family(row)
         if family == "point" and not row.fit.get("prediction_intervals"):
-            failed = self._probe(row.model, "predict", asked[0], _label([80] if asked[0] == "level" else [0.5]))
+            failed = self._failed_probe(row.model, "predict", asked[0], _label([80] if asked[0] == "level" else [0.5]))
             violations.append(
                 Violation(
                     "intervals_need_probabilistic_loss",
                     f"predict.{asked[0]}",
-                    f"{asked[0]} with the point loss {_loss_label(row.loss or {'class': 'MAE'})} "
+                    f"{asked[0]} with the point loss {_loss_text(row.loss or {'class': 'MAE'})} "
                     "and no prediction_intervals",
                     "use a probabilistic loss (MQLoss, DistributionLoss) or set fit.prediction_intervals",
                     "probe" if failed else "rule",
-                    failed[1] if failed else "neuralforecast needs intervals or quantile outputs",
+                    failed.probe_id if failed else "neuralforecast needs intervals or quantile outputs",
                 )
             )
         return violations
 
     def _loss_family(self, row: RunPlanRow) -> str:
-        loss = row.loss or {"class": "MAE", "kwargs": {}}
-        entry = self.facts.losses.get(_loss_label(loss)) or self.facts.losses.get(loss["class"])
-        return entry["family"] if entry else "point"
+        found = self.facts.loss_entry(row.loss or {"class": "MAE", "kwargs": {}})
+        return found[1]["family"] if found else "point"
 
     def _early_stopping(self, row: RunPlanRow) -> list[Violation]:
         patience = row.model_args.get("early_stop_patience_steps", -1)
-        if isinstance(patience, int) and patience > 0 and not row.fit.get("val_size"):
-            failed = self._probe(row.model, "fit", "early_stop_patience_steps", _label("1 with val_size=0"))
+        if not isinstance(patience, int) or patience <= 0:
+            return []
+        if not row.fit.get("val_size"):
+            failed = self._failed_probe(row.model, "fit", "early_stop_patience_steps", _label("1 with val_size=0"))
             return [
                 Violation(
                     "early_stopping_without_validation",
                     "model_args.early_stop_patience_steps",
                     "early stopping needs validation data but fit.val_size is 0",
-                    "set fit.val_size > 0 (for example 2 * horizon) or drop early_stop_patience_steps",
+                    "set fit.val_size >= horizon (for example 2 * horizon) or drop early_stop_patience_steps",
                     "probe" if failed else "rule",
-                    failed[1] if failed else "",
+                    failed.probe_id if failed else "",
                 )
             ]
         return []
 
     def _insample(self, row: RunPlanRow) -> list[Violation]:
-        if row.predict_insample is None or not self.facts.models.get(row.model, {}).get("multivariate"):
+        if row.predict_insample in (None, False) or not self.facts.models.get(row.model, {}).get("multivariate"):
             return []
-        failed = self._probe(row.model, "predict_insample", "", '""')
+        failed = self._failed_probe(row.model, "predict_insample", "", '""')
         return [
             Violation(
                 "insample_on_multivariate",
@@ -645,7 +757,7 @@ class PlanValidator:
                 f"{row.model} is multivariate: insample predictions are not supported",
                 "drop predict_insample or use a univariate model",
                 "probe" if failed else "registry",
-                failed[1] if failed else f"{row.model}.MULTIVARIATE",
+                failed.probe_id if failed else f"{row.model}.MULTIVARIATE",
             )
         ]
 
@@ -723,11 +835,13 @@ def _search_space_violations(backend: str, name: str, spec: Any) -> list[Violati
     return []
 
 
-def _loss_label(loss: dict) -> str:
+def _loss_text(loss: dict | None) -> str:
+    if not loss:
+        return "the model's default"
     kwargs = loss.get("kwargs") or {}
     if not kwargs:
         return loss["class"]
-    inner = ",".join(f"{key}={value}" for key, value in sorted(kwargs.items()))
+    inner = ", ".join(f"{key}={value}" for key, value in sorted(kwargs.items()))
     return f"{loss['class']}({inner})"
 
 

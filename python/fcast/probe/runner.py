@@ -285,58 +285,6 @@ def run_probes(
 
 def view_from_registry(env_key: str) -> RegistryView:
     """The registry facts of one scanned neuralforecast environment, as the probe matrix needs them."""
-    strict_sources = ("library_check", "literal_annotation")
-    with db.connect(read_only=True) as warehouse:
-        capabilities = warehouse.fetchall(
-            "select model_class, can_build, multivariate, auto_class from raw.registry_model_capabilities "
-            "where env_key = ? and scope = 'class'",
-            (env_key,),
-        )
-        parameters = warehouse.fetchall(
-            "select symbol, parameter, default_repr, normalized_type from raw.registry_parameters "
-            "where env_key = ? and symbol like 'neuralforecast.models.%.__init__'",
-            (env_key,),
-        )
-        allowed = warehouse.fetchall(
-            "select symbol, parameter, allowed_value, value_source from raw.registry_allowed_values "
-            "where env_key = ? and (symbol like 'neuralforecast.models.%.__init__' "
-            "or symbol = 'neuralforecast.core.NeuralForecast.__init__')",
-            (env_key,),
-        )
-        losses = warehouse.fetchall(
-            "select loss_class, loss_variant from raw.registry_losses where env_key = ? and can_build "
-            "order by loss_class, loss_variant",
-            (env_key,),
-        )
-    if not capabilities:
-        raise LookupError(f"{env_key} is not in the registry: run `fcast registry scan` first")
-    models = {
-        name: {"can_build": bool(build), "multivariate": bool(multi), "auto": bool(auto)}
-        for name, build, multi, auto in capabilities
-    }
-    by_model: dict[str, dict[str, dict]] = {}
-    for symbol, parameter, default_repr, normalized in parameters:
-        model = symbol.split(".")[-2]
-        by_model.setdefault(model, {})[parameter] = {"default_repr": default_repr, "normalized_type": normalized}
-    allowed_by_model: dict[str, dict[str, list[str]]] = {}
-    scalers: list[str] = []
-    for symbol, parameter, value, source in allowed:
-        if not source.startswith(strict_sources) or value in ("None",):
-            continue
-        if symbol.endswith("NeuralForecast.__init__"):
-            if parameter == "local_scaler_type" and value not in scalers:
-                scalers.append(value)
-            continue
-        values = allowed_by_model.setdefault(symbol.split(".")[-2], {}).setdefault(parameter, [])
-        if value not in values:
-            values.append(value)
-    loss_specs = []
-    for loss_class, variant in losses:
-        kwargs = {}
-        if variant:
-            name, _, value = variant.partition("=")
-            kwargs[name] = json.loads(value) if value.replace(".", "", 1).isdigit() else value
-        loss_specs.append(
-            (f"{loss_class}({variant})" if variant else loss_class, {"class": loss_class, "kwargs": kwargs})
-        )
-    return RegistryView(models, by_model, allowed_by_model, loss_specs, scalers)
+    from fcast.registry.facts import RegistryFacts
+
+    return RegistryFacts.load(env_key).for_prober()

@@ -19,7 +19,7 @@ from fcast.registry.environment import environment_facts
 from fcast.registry.introspect import ScanRows, as_tables, scan_library
 from fcast.registry.plugins import load_plugin
 
-SCANNER_VERSION = "2"  # bump when the scan records something new: stored scans of older versions rerun
+SCANNER_VERSION = "3"  # bump when the scan records something new: stored scans of older versions rerun
 
 
 def run(library: str, key_only: bool) -> dict:

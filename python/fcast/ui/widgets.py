@@ -49,7 +49,7 @@ def require_marts(*names: str) -> bool:
 
 @st.cache_resource(ttl=30, show_spinner="Reading the registry …")
 def registry_facts():
-    from fcast.plans.validate import RegistryFacts
+    from fcast.registry.facts import RegistryFacts
 
     return RegistryFacts.load()
 

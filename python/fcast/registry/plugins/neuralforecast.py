@@ -408,6 +408,29 @@ def library_checked_values(rows: ScanRows, models: list[type]) -> None:
                 rows.add_allowed(symbol, "scaler_type", [row["allowed_value"]], row["value_source"])
 
 
+TRAINER_SYMBOL = "pytorch_lightning.trainer.trainer.Trainer.__init__"
+
+
+def lightning_trainer_arguments(rows: ScanRows) -> None:
+    """The Lightning Trainer's arguments: every model passes its `**trainer_kwargs` on to it.
+
+    Recorded under TRAINER_SYMBOL with their types and allowed values, plus the accelerator and
+    strategy names Lightning checks against its registries (they are not in the signature).
+    """
+    import pytorch_lightning as pl
+    from pytorch_lightning.accelerators import AcceleratorRegistry
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    from fcast.registry.introspect import LibraryChecks, scan_parameters
+
+    function = pl.Trainer.__init__
+    scan_parameters(TRAINER_SYMBOL, function, rows, LibraryChecks(), inspect.getdoc(function), skip_first=True)
+    accelerators = ["auto", "gpu", *sorted(AcceleratorRegistry.available_accelerators())]
+    rows.add_allowed(TRAINER_SYMBOL, "accelerator", accelerators, "library_check:pytorch_lightning.AcceleratorRegistry")
+    strategies = ["auto", *sorted(StrategyRegistry.available_strategies())]
+    rows.add_allowed(TRAINER_SYMBOL, "strategy", strategies, "library_check:pytorch_lightning.StrategyRegistry")
+
+
 def scan_extras(rows: ScanRows) -> None:
     _quiet_logs()
     models = model_classes()
@@ -420,3 +443,4 @@ def scan_extras(rows: ScanRows) -> None:
     rows.losses.extend(loss_catalogue(variants, compatibility))
     rows.search_spaces.extend(search_spaces(autos))
     library_checked_values(rows, models)
+    lightning_trainer_arguments(rows)

@@ -1,0 +1,321 @@
+"""The registry read model: typed facts of one scanned neuralforecast environment, read once.
+
+The validator, the prober (`for_prober`) and the UI ask this one object; it can be built by hand in
+a fast test. Keys of `parameters` and `allowed`:
+
+- a model class name (`NHITS`): its `__init__`;
+- `loss:<Class>`: a loss class's `__init__`;
+- `trainer`: the Lightning Trainer, which takes every model's `**trainer_kwargs`;
+- `NeuralForecast.<method>`: `__init__`, `fit`, `cross_validation`, `predict`, `predict_insample`;
+- `PredictionIntervals`: the arguments of `fit.prediction_intervals`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fcast import db
+
+TRAINER = "trainer"
+TRAINER_SYMBOL = "pytorch_lightning.trainer.trainer.Trainer.__init__"
+CORE_PREFIX = "neuralforecast.core.NeuralForecast."
+LOSS_PREFIX = "neuralforecast.losses.pytorch."
+PREDICTION_INTERVALS_SYMBOL = "neuralforecast.utils.PredictionIntervals.__init__"
+STRICT_SOURCES = ("library_check", "literal_annotation")
+FAILING_OUTCOMES = ("raised", "timeout", "crashed", "nan_output")
+
+
+def owner_of(symbol: str) -> str | None:
+    """The facts key of a scanned symbol (None for symbols the read model does not keep)."""
+    if symbol == TRAINER_SYMBOL:
+        return TRAINER
+    if symbol == PREDICTION_INTERVALS_SYMBOL:
+        return "PredictionIntervals"
+    if symbol.startswith(CORE_PREFIX):
+        return "NeuralForecast." + symbol[len(CORE_PREFIX) :]
+    if symbol.startswith(LOSS_PREFIX) and symbol.endswith(".__init__"):
+        return "loss:" + symbol.split(".")[-2]
+    if symbol.startswith("neuralforecast.models.") and symbol.endswith(".__init__"):
+        return symbol.split(".")[-2]
+    return None
+
+
+@dataclass(frozen=True)
+class ProbeFact:
+    """One probe of the matrix: what the call did, and the context it ran in."""
+
+    outcome: str
+    probe_id: str
+    error: str
+    spec: dict = field(default_factory=dict, hash=False)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILING_OUTCOMES
+
+
+@dataclass
+class RegistryFacts:
+    """What fcast knows of one neuralforecast environment key (and of the warehouse's datasets)."""
+
+    env_key: str
+    version: str
+    models: dict[str, dict]
+    parameters: dict[str, dict[str, dict]]
+    allowed: dict[tuple[str, str], dict[str, list[str]]]
+    losses: dict[str, dict]
+    declared_losses: dict[tuple[str, str, str], tuple[bool, str]]
+    probes: dict[tuple[str, str, str, str], ProbeFact]
+    removed: dict[tuple[str, str], str]
+    train_columns: set[str]
+    static_columns: set[str]
+    selectors: dict[tuple[str, str], int]
+    futr_horizon: dict[str, int]
+    panel_features: dict[str, set[str]]
+
+    @classmethod
+    def load(cls, env_key: str | None = None) -> RegistryFacts:
+        with db.connect(read_only=True) as warehouse:
+            return _load_facts(warehouse, env_key)
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def parameters_of(self, owner: str) -> dict[str, dict]:
+        return self.parameters.get(owner, {})
+
+    def takes_trainer_kwargs(self, model: str) -> bool:
+        return any(info["kind"] == "VAR_KEYWORD" for info in self.parameters_of(model).values())
+
+    def strict_values(self, owner: str, name: str) -> dict[str, list[str]]:
+        sources = self.allowed.get((owner, name), {})
+        return {source: values for source, values in sources.items() if source.startswith(STRICT_SOURCES)}
+
+    def loss_entry(self, spec: dict) -> tuple[str, dict] | None:
+        """(catalogue label, entry) of a loss spec: its class, with the variant its kwargs name (distribution=...)."""
+        kwargs = spec.get("kwargs") or {}
+        for key, value in sorted(kwargs.items()):
+            label = f"{spec['class']}({key}={value})"
+            if label in self.losses:
+                return label, self.losses[label]
+        if spec["class"] in self.losses:
+            return spec["class"], self.losses[spec["class"]]
+        variants = [label for label, entry in self.losses.items() if entry["class"] == spec["class"]]
+        return (variants[0], self.losses[variants[0]]) if variants else None  # a representative of the class
+
+    def loss_classes(self) -> list[str]:
+        return sorted({entry["class"] for entry in self.losses.values()})
+
+    def probe(self, model: str, method: str, argument: str, value_label: str) -> ProbeFact | None:
+        return self.probes.get((model, method, argument, value_label))
+
+    def for_prober(self):
+        """The view the probe matrix is built from (fcast.probe.definitions.RegistryView)."""
+        from fcast.probe.definitions import RegistryView
+
+        models = {
+            name: {
+                "can_build": info["can_build"],
+                "multivariate": info["multivariate"],
+                "auto": bool(info["auto_class"]),
+            }
+            for name, info in self.models.items()
+        }
+        parameters = {
+            model: {
+                name: {"default_repr": info["default_repr"], "normalized_type": info["type"]}
+                for name, info in self.parameters_of(model).items()
+            }
+            for model in self.models
+        }
+        allowed: dict[str, dict[str, list[str]]] = {}
+        for owner, name in self.allowed:
+            if owner not in self.models:
+                continue
+            values = [value for found in self.strict_values(owner, name).values() for value in found]
+            kept = list(dict.fromkeys(value for value in values if value != "None"))
+            if kept:
+                allowed.setdefault(owner, {})[name] = kept
+        scalers = [
+            value
+            for values in self.strict_values("NeuralForecast.__init__", "local_scaler_type").values()
+            for value in values
+            if value != "None"
+        ]
+        loss_specs = []
+        for label, entry in sorted(self.losses.items()):
+            if not entry["can_build"]:
+                continue
+            kwargs = {}
+            if entry["variant"]:
+                name, _, value = entry["variant"].partition("=")
+                kwargs[name] = json.loads(value) if value.replace(".", "", 1).isdigit() else value
+            loss_specs.append((label, {"class": entry["class"], "kwargs": kwargs}))
+        return RegistryView(models, parameters, allowed, loss_specs, list(dict.fromkeys(scalers)))
+
+
+def _columns(warehouse: db.Warehouse, schema: str, table: str) -> set[str]:
+    rows = warehouse.fetchall(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        (schema, table),
+    )
+    return {row[0] for row in rows}
+
+
+def latest_env_key(warehouse: db.Warehouse) -> str:
+    rows = warehouse.fetchall(
+        "select env_key from raw.registry_environments where library = 'neuralforecast' and status = 'scanned' "
+        "order by scanned_at desc"
+    )
+    if not rows:
+        raise LookupError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
+    return rows[0][0]
+
+
+def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
+    env_key = env_key or latest_env_key(warehouse)
+    version = env_key.split("|")[0].split("==")[-1]
+    models = {
+        row[0]: {
+            "can_build": bool(row[1]),
+            "build_error": row[2],
+            "multivariate": bool(row[3]),
+            "recurrent": bool(row[4]),
+            "exogenous_futr": bool(row[5]),
+            "exogenous_hist": bool(row[6]),
+            "exogenous_stat": bool(row[7]),
+            "auto_class": row[8],
+        }
+        for row in warehouse.fetchall(
+            "select model_class, can_build, build_error, multivariate, recurrent, exogenous_futr, exogenous_hist, "
+            "exogenous_stat, auto_class from raw.registry_model_capabilities where env_key = ? and scope = 'class'",
+            (env_key,),
+        )
+    }
+    if not models:
+        raise LookupError(f"{env_key} is not in the registry: run `fcast registry scan` first")
+    parameters: dict[str, dict[str, dict]] = {}
+    for symbol, name, normalized, required, kind, default_repr in warehouse.fetchall(
+        "select symbol, parameter, normalized_type, required, kind, default_repr from raw.registry_parameters "
+        "where env_key = ? and (symbol like 'neuralforecast.%' or symbol = ?)",
+        (env_key, TRAINER_SYMBOL),
+    ):
+        owner = owner_of(symbol)
+        if owner is not None:
+            parameters.setdefault(owner, {})[name] = {
+                "type": normalized,
+                "required": bool(required),
+                "kind": kind,
+                "default_repr": default_repr,
+            }
+    allowed: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for symbol, name, value, source in warehouse.fetchall(
+        "select symbol, parameter, allowed_value, value_source from raw.registry_allowed_values where env_key = ?",
+        (env_key,),
+    ):
+        owner = owner_of(symbol)
+        if owner is not None:
+            allowed.setdefault((owner, name), {}).setdefault(source, []).append(value)
+    losses = {
+        row[0] + (f"({row[1]})" if row[1] else ""): {
+            "class": row[0],
+            "variant": row[1],
+            "family": row[2],
+            "trainable": bool(row[3]),
+            "training_error": row[4],
+            "can_build": bool(row[5]),
+        }
+        for row in warehouse.fetchall(
+            "select loss_class, loss_variant, family, trainable, training_error, can_build from raw.registry_losses "
+            "where env_key = ?",
+            (env_key,),
+        )
+    }
+    declared = {
+        (row[0], row[1] + (f"({row[2]})" if row[2] else ""), row[3]): (bool(row[4]), row[5])
+        for row in warehouse.fetchall(
+            "select model_class, loss_class, loss_variant, role, accepted, error from raw.registry_model_losses "
+            "where env_key = ?",
+            (env_key,),
+        )
+    }
+    probes = {}
+    for model, method, argument, label, outcome, probe_id, error_type, message, spec in warehouse.fetchall(
+        "select model_class, method, argument, value_label, outcome, probe_id, error_type, error_message, "
+        "case when outcome in ('raised', 'timeout', 'crashed', 'nan_output') then spec_json else '{}' end "
+        "from raw.registry_probes where env_key = ? and coalesce(probe_kind, 'library') = 'library'",
+        (env_key,),
+    ):
+        probes[(model, method, argument, label)] = ProbeFact(
+            outcome, probe_id, f"{error_type}: {message}".strip(": "), json.loads(spec or "{}")
+        )
+    removed = {}
+    if warehouse.table_exists("marts", "registry_version_changes"):
+        for symbol, name, from_version in warehouse.fetchall(
+            "select symbol, parameter, from_version from marts.registry_version_changes "
+            "where library = 'neuralforecast' and change_kind = 'parameter_removed' and to_version = ?",
+            (version,),
+        ):
+            owner = owner_of(symbol)
+            if owner is not None:
+                removed[(owner, name)] = from_version
+    selectors, futr_horizon, panel_features = {}, {}, {}
+    if warehouse.table_exists("marts", "mart_series_selectors"):
+        for game, selector, n_series in warehouse.fetchall(
+            "select game_code, selector_name, max(n_series) from marts.mart_series_selectors group by 1, 2"
+        ):
+            selectors[(game, selector)] = int(n_series)
+    if warehouse.table_exists("marts", "nf_futr_df"):
+        for unique_id, steps in warehouse.fetchall(
+            "select unique_id, count(*) from marts.nf_futr_df group by unique_id"
+        ):
+            game = unique_id.rsplit("_N", 1)[0]
+            futr_horizon[game] = min(futr_horizon.get(game, int(steps)), int(steps))
+    if warehouse.table_exists("marts", "fct_panel_exogenous"):
+        for dataset, feature in warehouse.fetchall(
+            "select distinct dataset_name, feature_name from marts.fct_panel_exogenous"
+        ):
+            panel_features.setdefault(dataset, set()).add(feature)
+        for (dataset,) in warehouse.fetchall(
+            "select distinct dataset_name from marts.fct_series_long where dataset_name <> 'lottery'"
+        ):
+            selectors[(dataset, "all")] = 0
+    return RegistryFacts(
+        env_key,
+        version,
+        models,
+        parameters,
+        allowed,
+        losses,
+        declared,
+        probes,
+        removed,
+        _columns(warehouse, "marts", "nf_train_df"),
+        _columns(warehouse, "marts", "nf_static_df"),
+        selectors,
+        futr_horizon,
+        panel_features,
+    )
+
+
+def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: Any) -> RegistryFacts:
+    """Facts with nothing in them (tests and tools fill in what they need)."""
+    values: dict[str, Any] = {
+        "env_key": env_key,
+        "version": env_key.split("|")[0].split("==")[-1],
+        "models": {},
+        "parameters": {},
+        "allowed": {},
+        "losses": {},
+        "declared_losses": {},
+        "probes": {},
+        "removed": {},
+        "train_columns": set(),
+        "static_columns": set(),
+        "selectors": {},
+        "futr_horizon": {},
+        "panel_features": {},
+    }
+    values.update(overrides)
+    return RegistryFacts(**values)
