@@ -1,4 +1,5 @@
-"""The run-plan format and the validator, checked against real neuralforecast runs on the built warehouse.
+"""The run-plan format and the validator's static rules, checked against real neuralforecast runs on the
+built warehouse, on the trainer's own path (fcast.train.pipeline.trainer_path).
 
 A plan the validator accepts must train; a plan it rejects for a reason the registry knew must
 really fail the same way in neuralforecast.
@@ -9,14 +10,12 @@ from __future__ import annotations
 import pytest
 
 from fcast import db
-from fcast.plans.materialize import fit_and_predict, materialize
 from fcast.plans.spec import PlanFormatError, rows_from_document
 from fcast.plans.validate import RegistryFacts, validate_rows
 
 from .conftest import PROJECT_DIR, run_fcast
 
 TINY = {"input_size": 8, "max_steps": 2}
-QUIET_TRAINER = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
 DEFAULTS = {"dataset": "loto6", "horizon": 1, "loss": {"class": "MAE"}, "neuralforecast": {"freq": 1}}
 
 
@@ -102,7 +101,7 @@ BAD = [
         True,
     ),
     (
-        {"name": "unknown_argument", "series": "N1", "model": "NHITS", "model_args": {**TINY, "max_epochs": 3}},
+        {"name": "unknown_argument", "series": "N1", "model": "NHITS", "model_args": {**TINY, "input_sise": 3}},
         "unknown_argument",
         True,
     ),
@@ -159,6 +158,20 @@ BAD = [
 ]
 
 
+def run_trainer_path(row):
+    """The trainer's own calls (cross_validation, fit, predict, insample) on the row's real data."""
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    from fcast.train.inputs import load_inputs
+    from fcast.train.pipeline import trainer_path
+    from fcast.train.run_log import RunLog
+    from fcast.train.trainer import trainer_defaults
+
+    with TemporaryDirectory() as scratch:
+        return trainer_path(row, load_inputs(row), RunLog(), trainer_defaults(row.model_args, Path(scratch)))
+
+
 @pytest.mark.parametrize("run", GOOD, ids=[run["name"] for run in GOOD])
 def test_accepted_plans_really_train(run, facts, built_duckdb):
     from .conftest import environment
@@ -167,7 +180,7 @@ def test_accepted_plans_really_train(run, facts, built_duckdb):
     (result,) = validate_rows([row], facts, store=False)
     assert result.valid, [str(v) for v in result.violations]
     with environment(built_duckdb):
-        forecast = fit_and_predict(materialize(row, last_draws=120, **QUIET_TRAINER))
+        forecast = run_trainer_path(row).forecast
     assert len(forecast) == row.horizon * (6 if row.series == "all" else 1)
     assert not forecast.select_dtypes("number").isna().any().any()
 
@@ -183,7 +196,7 @@ def test_rejected_plans_name_the_rule_and_really_fail(run, rule, library_fails, 
     assert violation.suggestion and violation.message
     if library_fails:
         with environment(built_duckdb), pytest.raises(Exception):  # noqa: B017 - any failure of the real run
-            fit_and_predict(materialize(row, last_draws=120, **QUIET_TRAINER))
+            run_trainer_path(row)
 
 
 def test_probe_evidence_is_attached_where_a_probe_failed(facts):
@@ -194,14 +207,14 @@ def test_probe_evidence_is_attached_where_a_probe_failed(facts):
 
 
 def test_cli_validates_stores_and_exits_non_zero_on_rejections(built_duckdb, tmp_path):
-    good = run_fcast("validate", str(PROJECT_DIR / "plans" / "example_loto6.yaml"), env=built_duckdb)
+    good = run_fcast("validate", "--static-only", str(PROJECT_DIR / "plans" / "example_loto6.yaml"), env=built_duckdb)
     assert "3 run(s), 0 rejected" in good.stdout
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text(
         "plan: bad\nruns:\n  - {dataset: loto6, series: N1, model: NHITS, horizon: 1, "
         "model_args: {scaler_type: robus}}\n"
     )
-    bad = run_fcast("validate", str(bad_file), env=built_duckdb, check=False)
+    bad = run_fcast("validate", "--static-only", str(bad_file), env=built_duckdb, check=False)
     assert bad.returncode == 1 and "[value_not_allowed]" in bad.stdout and "scaler_type='robus'" in bad.stdout
     from .conftest import environment
 
