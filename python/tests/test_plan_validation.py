@@ -11,9 +11,11 @@ import pytest
 
 from fcast import db
 from fcast.plans.spec import PlanFormatError, rows_from_document
-from fcast.plans.validate import RegistryFacts, validate_rows
+from fcast.plans.validate import validate_rows
+from fcast.registry.facts import RegistryFacts
 
 from .conftest import PROJECT_DIR, run_fcast
+from .training_helpers import run_trainer_path
 
 TINY = {"input_size": 8, "max_steps": 2}
 DEFAULTS = {"dataset": "loto6", "horizon": 1, "loss": {"class": "MAE"}, "neuralforecast": {"freq": 1}}
@@ -156,20 +158,6 @@ BAD = [
     ),
     ({"name": "unknown_model", "series": "N1", "model": "NHITZ"}, "unknown_model", False),
 ]
-
-
-def run_trainer_path(row):
-    """The trainer's own calls (cross_validation, fit, predict, insample) on the row's real data."""
-    from pathlib import Path
-    from tempfile import TemporaryDirectory
-
-    from fcast.train.inputs import load_inputs
-    from fcast.train.pipeline import trainer_path
-    from fcast.train.run_log import RunLog
-    from fcast.train.trainer import trainer_defaults
-
-    with TemporaryDirectory() as scratch:
-        return trainer_path(row, load_inputs(row), RunLog(), trainer_defaults(row.model_args, Path(scratch)))
 
 
 @pytest.mark.parametrize("run", GOOD, ids=[run["name"] for run in GOOD])

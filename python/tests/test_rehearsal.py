@@ -229,7 +229,7 @@ def test_accepted_rows_train_on_the_trainer_path_and_rehearsals_are_reused(rehea
 
     from .conftest import environment
 
-    env, results, cold_seconds = rehearsed
+    env, _, cold_seconds = rehearsed
     accepted = [run for run, rules in CASES if not rules]
     with environment(env):
         started = time.perf_counter()
@@ -255,7 +255,7 @@ def test_accepted_rows_train_on_the_trainer_path_and_rehearsals_are_reused(rehea
 def test_rehearsals_are_plan_probes_in_the_marts(rehearsed):
     from .conftest import environment
 
-    env, results, _ = rehearsed
+    env, _, _ = rehearsed
     run_fcast("build", "--select", "stg_raw__registry_probes", "stg_raw__run_plans", "probe_plan_rehearsals", env=env)
     with environment(env), db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from fcast.plans.materialize import fit_and_predict, materialize
 from fcast.plans.spec import load_plan_file
 from fcast.plans.standard import standard_plan
 from fcast.plans.validate import validate_rows
 
 from .conftest import environment, run_fcast
-
-QUIET_TRAINER = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
+from .training_helpers import run_trainer_path
 
 
 def test_loto6_standard_plan_has_k_plus_one_valid_runs(built_duckdb, tmp_path):
@@ -32,14 +30,14 @@ def test_univariate_mode_uses_one_global_model_over_the_k_series(built_duckdb):
         results = validate_rows(rows, store=False)
         assert all(result.valid for result in results)
         assert rows[-1].model == "NHITS" and rows[-1].series == "all" and "n_series" not in rows[-1].model_args
-        forecast = fit_and_predict(materialize(rows[-1], last_draws=60, max_steps=2, **QUIET_TRAINER))
+        forecast = run_trainer_path(rows[-1], max_steps=2).forecast
     assert sorted(forecast.unique_id) == [f"miniloto_N{slot}" for slot in range(1, 6)]
 
 
 def test_the_multivariate_all_slot_run_trains(built_duckdb):
     with environment(built_duckdb):
         row = standard_plan("numbers3")[-1]
-        forecast = fit_and_predict(materialize(row, last_draws=60, max_steps=2, **QUIET_TRAINER))
+        forecast = run_trainer_path(row, max_steps=2).forecast
     assert len(forecast) == 3
 
 

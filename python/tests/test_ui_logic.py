@@ -83,7 +83,7 @@ def test_the_launch_check_passes_on_the_built_warehouse(built_duckdb):
 
 
 def test_plan_choices_come_from_the_registry_and_saving_needs_a_valid_plan(built_env, tmp_path, monkeypatch):
-    from fcast.plans.validate import RegistryFacts
+    from fcast.registry.facts import RegistryFacts
 
     monkeypatch.setenv("FCAST_PLANS_DIR", str(tmp_path / "plans"))
     facts = RegistryFacts.load()

@@ -63,3 +63,19 @@ def run_rows(where: str = "", params=()) -> list[dict]:
 def count_rows(table: str, run_id: str) -> int:
     with db.connect(read_only=True) as warehouse:
         return warehouse.fetchall(f"select count(*) from {table} where run_id = ?", (run_id,))[0][0]
+
+
+def run_trainer_path(row, max_steps: int | None = None):
+    """The trainer's own calls (cross_validation, fit, predict, insample) on the row's real data."""
+    import dataclasses
+    from tempfile import TemporaryDirectory
+
+    from fcast.train.inputs import load_inputs
+    from fcast.train.pipeline import trainer_path
+    from fcast.train.run_log import RunLog
+    from fcast.train.trainer import trainer_defaults
+
+    if max_steps is not None:
+        row = dataclasses.replace(row, model_args={**row.model_args, "max_steps": max_steps})
+    with TemporaryDirectory() as scratch:
+        return trainer_path(row, load_inputs(row), RunLog(), trainer_defaults(row.model_args, Path(scratch)))

@@ -13,7 +13,8 @@ select
     tolerance
 from {{ ref('stg_raw__registry_probes') }}
 where
-    outcome = 'ignored'
+    probe_kind = 'library'
+    and outcome = 'ignored'
     and (
         baseline_probe_id = ''
         or max_abs_diff_from_baseline is null

@@ -10,7 +10,7 @@ probes as (
         *,
         {{ probe_outcome_severity('outcome') }} as outcome_severity
     from {{ ref('stg_raw__registry_probes') }}
-    where probe_kind = 'library'
+    where method <> 'plan'
 ),
 
 ranked as (

@@ -20,7 +20,7 @@ loss_probes as (
         position('(' in trim(value_label)) as paren_at,
         {{ probe_outcome_severity('outcome') }} as outcome_severity
     from {{ ref('stg_raw__registry_probes') }}
-    where probe_kind = 'library' and argument in ('loss', 'valid_loss')
+    where method <> 'plan' and argument in ('loss', 'valid_loss')
 ),
 
 parsed as (

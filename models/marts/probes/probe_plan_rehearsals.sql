@@ -6,7 +6,7 @@ with
 
 rehearsals as (
     select * from {{ ref('stg_raw__registry_probes') }}
-    where probe_kind = 'plan'
+    where method = 'plan'
 ),
 
 plans as (

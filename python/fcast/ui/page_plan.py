@@ -136,9 +136,15 @@ def _validation(check: plan_builder.PlanCheck) -> None:
 
 
 def _save(facts) -> None:
+    lines: list[str] = []
     try:
-        path = plan_builder.save_plan(st.session_state[PLAN_KEY], facts)
-        st.session_state["plan_saved"] = ("ok", f"Saved {path}: train it on the Runs page or `fcast train {path}`.")
+        with st.spinner("Rehearsing every run: one training step on its real data, on the trainer's path ..."):
+            path = plan_builder.save_plan(st.session_state[PLAN_KEY], facts, progress=lines.append)
+        rehearsed = f" Rehearsal: {'; '.join(line.strip() for line in lines)}" if lines else ""
+        st.session_state["plan_saved"] = (
+            "ok",
+            f"Saved {path}: train it on the Runs page or `fcast train {path}`.{rehearsed}",
+        )
     except (plan_builder.PlanSaveError, yaml.YAMLError) as error:
         st.session_state["plan_saved"] = ("error", str(error))
 
@@ -165,7 +171,9 @@ def render_plan() -> None:
         on_click=_save,
         args=(facts,),
         key="plan_save",
-        help=None if check.valid else "fix every violation first: a rejected plan is not saved",
+        help="rehearses every run (one training step on its real data) before it saves"
+        if check.valid
+        else "fix every violation first: a rejected plan is not saved",
     )
     if not check.valid:
         st.caption("A plan is saved only when every run is valid.")

@@ -8,6 +8,7 @@ whole plan stays editable, so every edit goes through the same validator as `fca
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,8 +148,14 @@ class PlanCheck:
         return pd.DataFrame(records, columns=columns)
 
 
-def check_plan(plan_yaml: str, facts: RegistryFacts, source: str = "ui") -> PlanCheck:
-    """Parse and validate the plan text without storing anything."""
+def check_plan(
+    plan_yaml: str,
+    facts: RegistryFacts,
+    source: str = "ui",
+    rehearse: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> PlanCheck:
+    """Parse and validate the plan text without storing anything (live: static rules only; Save rehearses)."""
     try:
         document = yaml.safe_load(plan_yaml)
         rows = rows_from_document(document, source)
@@ -156,23 +163,24 @@ def check_plan(plan_yaml: str, facts: RegistryFacts, source: str = "ui") -> Plan
         return PlanCheck([], [], format_error=str(error))
     if not rows:
         return PlanCheck([], [], format_error="the plan has no runs yet: add one with the form")
-    return PlanCheck(rows, validate_rows(rows, facts, store=False))
+    return PlanCheck(rows, validate_rows(rows, facts, store=False, rehearse=rehearse, progress=progress))
 
 
 class PlanSaveError(ValueError):
     pass
 
 
-def save_plan(plan_yaml: str, facts: RegistryFacts) -> Path:
-    """Write a valid plan to the plans folder and record its validation; a rejected plan is not written."""
+def save_plan(plan_yaml: str, facts: RegistryFacts, progress: Callable[[str], None] | None = None) -> Path:
+    """Rehearse every row, then write the plan to the plans folder and record its validation; a plan with a
+    rejected row (statically or in its rehearsal) is not written."""
     document = yaml.safe_load(plan_yaml)
     name = str((document or {}).get("plan", ""))
     if not PLAN_NAME.match(name):
         raise PlanSaveError(f"plan name {name!r}: use letters, digits, _ . - (it names the file)")
     path = paths.plans_dir() / f"{name}.yaml"
-    check = check_plan(plan_yaml, facts, source=str(path))
+    check = check_plan(plan_yaml, facts, source=str(path), rehearse=True, progress=progress)
     if not check.valid:
-        problem = check.format_error or f"{len(check.violations())} violation(s)"
+        problem = check.format_error or "; ".join(str(v) for r in check.results for v in r.errors)
         raise PlanSaveError(f"the plan is not saved: {problem}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(plan_yaml, encoding="utf-8")
