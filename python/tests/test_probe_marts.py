@@ -71,6 +71,8 @@ def _probe(
         diff,
         1e-6,
         PROBED_AT,
+        "library",
+        "",
     )
 
 
