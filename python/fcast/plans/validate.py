@@ -316,19 +316,10 @@ class PlanValidator:
                 continue
             normalized = self.facts.parameters_of(owner)[name]["type"]
             where = f"{row.model}.__init__" if owner == row.model else "pytorch_lightning.Trainer (**trainer_kwargs)"
-            if not _type_ok(value, normalized):
-                violations.append(
-                    Violation(
-                        "wrong_type",
-                        field_name,
-                        f"{name}={value!r} is not a {normalized}",
-                        f"give a {normalized}",
-                        "registry",
-                        f"{where} type",
-                    )
-                )
+            problems = self._value_violations(owner, name, value, field_name, normalized, where)
+            violations.extend(problems)
+            if problems:
                 continue
-            violations.extend(self._allowed(owner, name, value, field_name, normalized))
             failed = self._failed_probe(row.model, "fit", name, _label(value)) or self._failed_probe(
                 row.model, "model_init", name, _label(value)
             )
@@ -337,6 +328,23 @@ class PlanValidator:
                     self._probe_violation(row, failed, name, field_name, f"{name}={value!r}", f"change {name}")
                 )
         return violations
+
+    def _value_violations(
+        self, owner: str, name: str, value: Any, field_name: str, normalized: str, where: str
+    ) -> list[Violation]:
+        """wrong_type when the value is not of the scanned type, else the allowed-value rules."""
+        if not _type_ok(value, normalized):
+            return [
+                Violation(
+                    "wrong_type",
+                    field_name,
+                    f"{name}={value!r} is not a {normalized}",
+                    f"give a {normalized}",
+                    "registry",
+                    f"{where} type",
+                )
+            ]
+        return self._allowed(owner, name, value, field_name, normalized)
 
     def _allowed(self, owner: str, name: str, value: Any, field_name: str, normalized: str = "") -> list[Violation]:
         sources = self.facts.allowed.get((owner, name), {})
@@ -445,19 +453,9 @@ class PlanValidator:
                 )
                 continue
             normalized = accepted.get(name, {}).get("type", "unknown")
-            if not _type_ok(value, normalized):
-                violations.append(
-                    Violation(
-                        "wrong_type",
-                        field_name,
-                        f"{name}={value!r} is not a {normalized}",
-                        f"give a {normalized}",
-                        "registry",
-                        f"{loss['class']}.__init__ type",
-                    )
-                )
-                continue
-            violations.extend(self._allowed(owner, name, value, field_name, normalized))
+            violations.extend(
+                self._value_violations(owner, name, value, field_name, normalized, f"{loss['class']}.__init__")
+            )
         if kwargs.get("level") and kwargs.get("quantiles") and loss["class"] in MULTI_OUTPUT_LOSSES:
             violations.append(
                 Violation(
@@ -541,23 +539,11 @@ class PlanValidator:
                 info = accepted.get(name)
                 if info is None:
                     continue
-                plan_form = name == "prediction_intervals" and (value is True or isinstance(value, dict))
-                if not plan_form and not _type_ok(value, info["type"]):
-                    violations.append(
-                        Violation(
-                            "wrong_type",
-                            field_name,
-                            f"{name}={value!r} is not a {info['type']}",
-                            f"give a {info['type']}",
-                            "registry",
-                            f"{owner} type",
-                        )
-                    )
+                if name == "prediction_intervals" and (value is True or isinstance(value, dict)):
+                    if isinstance(value, dict):  # the plan's form of PredictionIntervals(...)
+                        violations.extend(self._prediction_interval_arguments(field_name, value))
                     continue
-                if name == "prediction_intervals" and isinstance(value, dict):
-                    violations.extend(self._prediction_interval_arguments(field_name, value))
-                    continue
-                violations.extend(self._allowed(owner, name, value, field_name, info["type"]))
+                violations.extend(self._value_violations(owner, name, value, field_name, info["type"], owner))
         return violations
 
     def _prediction_interval_arguments(self, field_name: str, value: dict) -> list[Violation]:
