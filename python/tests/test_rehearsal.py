@@ -125,6 +125,16 @@ CASES = [
     ),
     (
         {
+            "name": "iqloss_with_point_valid_loss",
+            "model": "NHITS",
+            "model_args": ARGS,
+            "loss": {"class": "IQLoss"},
+            "valid_loss": {"class": "MAE"},
+        },
+        {"rehearsal_failed"},
+    ),
+    (
+        {
             "name": "distribution_loss_with_level",
             "model": "NHITS",
             "model_args": ARGS,
