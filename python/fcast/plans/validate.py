@@ -631,7 +631,7 @@ class PlanValidator:
                 )
             )
         predict_h = row.predict.get("h")
-        if predict_h is not None and predict_h != row.horizon:
+        if isinstance(predict_h, int) and predict_h != row.horizon:  # a non-int h is a wrong_type already
             shape = "3" if predict_h > row.horizon else "1"
             failed = self._failed_probe(row.model, "predict", "h", shape)
             if failed:
@@ -716,7 +716,7 @@ class PlanValidator:
 
     def _early_stopping(self, row: RunPlanRow) -> list[Violation]:
         patience = row.model_args.get("early_stop_patience_steps", -1)
-        if not isinstance(patience, int) or patience <= 0:
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience <= 0:
             return []
         if not row.fit.get("val_size"):
             failed = self._failed_probe(row.model, "fit", "early_stop_patience_steps", _label("1 with val_size=0"))
@@ -782,6 +782,15 @@ def _search_space_violations(backend: str, name: str, spec: Any) -> list[Violati
     if not isinstance(spec, dict):
         return []
     if "choices" in spec:
+        if not isinstance(spec["choices"], list) or not spec["choices"]:
+            return [
+                Violation(
+                    "bad_search_space",
+                    field_name,
+                    f"choices must be a non-empty list, not {spec['choices']!r}",
+                    "give {choices: [a, b, ...]}",
+                )
+            ]
         bad = [choice for choice in spec["choices"] if not isinstance(choice, OPTUNA_CATEGORICAL_TYPES)]
         if backend == "optuna" and bad:
             return [
@@ -803,6 +812,16 @@ def _search_space_violations(backend: str, name: str, spec: Any) -> list[Violati
                 field_name,
                 "a range needs low and high (or a list of choices)",
                 "give {low: .., high: ..} or {choices: [..]}",
+            )
+        ]
+    numbers = all(isinstance(bound, (int, float)) and not isinstance(bound, bool) for bound in (low, high))
+    if not numbers:
+        return [
+            Violation(
+                "bad_search_space",
+                field_name,
+                f"low={low!r} and high={high!r} must be numbers",
+                "give numeric bounds",
             )
         ]
     if low > high:
