@@ -347,7 +347,6 @@ REGISTRY_PROBES = RawTable(
     primary_key=("env_key", "probe_id"),
 )
 
-PROBE_KINDS = ("library", "plan")
 
 RUN_PLANS = RawTable(
     name="run_plans",

@@ -19,7 +19,6 @@ import pandas as pd
 CROSS_VALIDATION = "cross_validation"
 FORECAST = "forecast"
 INSAMPLE = "insample"
-FORECAST_KINDS = (CROSS_VALIDATION, FORECAST, INSAMPLE)
 
 
 class MissingForecastColumn(KeyError):
