@@ -118,12 +118,17 @@ def cmd_registry_probe(args: argparse.Namespace) -> int:
     from fcast import db
     from fcast.probe.definitions import build_matrix
     from fcast.probe.runner import run_probes, view_from_registry
+    from fcast.registry.overlay_env import OverlayEnvironmentError, overlay_python
     from fcast.registry.scan import RegistryScanError, scan
 
     db.ensure_raw_tables()
+    python = None
     try:
-        (outcome,) = scan(["neuralforecast"])
-    except RegistryScanError as error:
+        if getattr(args, "version", None):
+            print(f"preparing a throwaway environment with neuralforecast=={args.version} ...", flush=True)
+            python = str(overlay_python("neuralforecast", args.version))
+        (outcome,) = scan(["neuralforecast"], python=python)
+    except (RegistryScanError, OverlayEnvironmentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     probes = build_matrix(
@@ -137,6 +142,7 @@ def cmd_registry_probe(args: argparse.Namespace) -> int:
         workers=args.workers,
         timeout_s=args.timeout,
         progress=lambda line: print(line, flush=True),
+        python=python,
     )
     print(f"  {report.summary()}")
     return 0
@@ -547,6 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     registry_probe.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     registry_probe.add_argument("--timeout", type=float, default=90.0, help="seconds before a probe is stopped")
     registry_probe.add_argument("--no-ray", action="store_true", help="skip the probes that start a ray cluster")
+    registry_probe.add_argument(
+        "--version", help="probe this neuralforecast release (scanned first) in a throwaway environment"
+    )
     registry_probe.set_defaults(handler=cmd_registry_probe)
 
     plan = commands.add_parser("plan", help="write and validate the standard k+1 plan of a game")

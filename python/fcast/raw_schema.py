@@ -6,7 +6,9 @@ their tables to RAW_TABLES; every command creates them all, empty and idempotent
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 RAW_SCHEMA = "raw"
 
@@ -26,12 +28,36 @@ class RawTable:
     def column_names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
+    def row(self, values: dict[str, Any]) -> tuple:
+        """A row in column order from values by column name; a column left out takes its declared default."""
+        unknown = set(values) - set(self.column_names)
+        if unknown:
+            raise KeyError(f"{self.qualified_name} has no column {', '.join(sorted(unknown))}")
+        row = []
+        for name, sql_type in self.columns:
+            if name in values:
+                row.append(values[name])
+                continue
+            default = re.search(r"\bdefault\s+('(?:[^']|'')*'|[-\w.]+)", sql_type)
+            if default:
+                text = default.group(1)
+                row.append(text[1:-1].replace("''", "'") if text.startswith("'") else _number(text))
+            elif "not null" in sql_type:
+                raise KeyError(f"{self.qualified_name}.{name} is not null and has no default: give a value")
+            else:
+                row.append(None)
+        return tuple(row)
+
     def create_sql(self) -> str:
         lines = [f"{name} {sql_type}" for name, sql_type in self.columns]
         if self.primary_key:
             lines.append(f"primary key ({', '.join(self.primary_key)})")
         body = ",\n    ".join(lines)
         return f"create table if not exists {self.qualified_name} (\n    {body}\n)"
+
+
+def _number(text: str) -> Any:
+    return None if text.lower() == "null" else float(text) if "." in text else int(text)
 
 
 LOTTERY_DRAWS = RawTable(
@@ -319,6 +345,29 @@ RAW_TABLES = RAW_TABLES + REGISTRY_TABLES
 
 # --- Probes (fcast registry probe) and run plans (fcast validate). ---
 
+# What a probe asked and saw beyond its outcome (added by migration 0003).
+PROBE_OBSERVATION_COLUMNS = (
+    ("question", "varchar(16) default 'effect'"),  # effect (against its baseline) or runs (does the call run)
+    ("outcome_reason", "text default ''"),  # why the outcome says what it says (the rule behind ignored & co)
+    ("observed_differences", "varchar(200) default ''"),  # what differed from the baseline: forecast, train_loss, ...
+    ("library_warnings", "text default ''"),  # the library's warnings during the call, one per line
+    ("probe_version", "varchar(8) default '1'"),  # fcast.probe.definitions.PROBE_VERSION of the definition
+)
+# The context that decides a probe's outcome (added by migration 0003): data shape, horizon, steps, losses.
+PROBE_CONTEXT_COLUMNS = (
+    ("series_count", "integer"),
+    ("series_length", "integer"),
+    ("horizon", "integer"),
+    ("input_size", "integer"),
+    ("max_steps", "integer"),
+    ("windows_batch_size", "integer"),
+    ("loss_label", "varchar(200) default ''"),
+    ("valid_loss_label", "varchar(200) default ''"),
+    ("val_size", "integer"),
+    ("exogenous_kinds", "varchar(32) default ''"),
+    ("context_label", "text default ''"),
+)
+
 REGISTRY_PROBES = RawTable(
     name="registry_probes",
     description="One row per probe run: a real call of the library with exact arguments, and its outcome.",
@@ -343,6 +392,8 @@ REGISTRY_PROBES = RawTable(
         ("probed_at", "timestamp not null"),
         ("probe_kind", "varchar(16) default 'library'"),  # library (the probe matrix) or plan (a rehearsal)
         ("failed_stage", "varchar(32) default ''"),  # the trainer stage a plan rehearsal failed in
+        *PROBE_OBSERVATION_COLUMNS,
+        *PROBE_CONTEXT_COLUMNS,
     ),
     primary_key=("env_key", "probe_id"),
 )
@@ -700,5 +751,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0002_registry_probes_failed_stage",
         f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists failed_stage varchar(32) default ''",
+    ),
+    *(
+        (
+            f"0003_registry_probes_{name}",
+            f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists {name} {sql_type}",
+        )
+        for name, sql_type in (*PROBE_OBSERVATION_COLUMNS, *PROBE_CONTEXT_COLUMNS)
     ),
 )

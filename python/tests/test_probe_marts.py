@@ -2,8 +2,8 @@
 
 The synthetic set is one scanned neuralforecast environment with MLP: its declared losses (MAE accepted,
 DistributionLoss(distribution=Normal) refused, MQLoss accepted but never probed), probes with every outcome
-(a loss probe of each kind, an ignored valid_loss with no declared row), and one plan of two rows: one valid,
-one rejected with an error and a warning.
+(a loss probe of each kind, a valid_loss the probe cannot observe, with no declared row), and one plan of two
+rows: one valid, one rejected with an error and a warning.
 """
 
 from __future__ import annotations
@@ -50,29 +50,35 @@ def _probe(
     error_type: str = "",
     error_message: str = "",
     diff: float | None = None,
+    reason: str = "",
 ) -> tuple:
-    baseline = "" if argument == "" else "pb-fit"
-    return (
-        ENV,
-        probe_id,
-        LIB,
-        "MLP",
-        method,
-        argument,
-        value_label,
-        baseline,
-        '{"model": "MLP"}',
-        outcome,
-        error_type,
-        error_message,
-        duration,
-        12 if outcome in ("ok", "ignored", "nan_output") else 0,
-        "unique_id,ds,MLP" if outcome in ("ok", "ignored", "nan_output") else "",
-        diff,
-        1e-6,
-        PROBED_AT,
-        "library",
-        "",
+    ran = outcome in ("ok", "not_observable", "nan_output")
+    return REGISTRY_PROBES.row(
+        {
+            "env_key": ENV,
+            "probe_id": probe_id,
+            "library": LIB,
+            "model_class": "MLP",
+            "method": method,
+            "argument": argument,
+            "value_label": value_label,
+            "baseline_probe_id": "" if argument == "" else "pb-fit",
+            "spec_json": '{"model": "MLP"}',
+            "outcome": outcome,
+            "error_type": error_type,
+            "error_message": error_message,
+            "duration_seconds": duration,
+            "output_rows": 12 if ran else 0,
+            "output_columns": "unique_id,ds,MLP" if ran else "",
+            "max_abs_diff_from_baseline": diff,
+            "tolerance": 1e-6,
+            "probed_at": PROBED_AT,
+            "outcome_reason": reason,
+            "probe_version": "2",
+            "series_count": 2,
+            "series_length": 24,
+            "context_label": "2 series x 24 points",
+        }
     )
 
 
@@ -93,6 +99,9 @@ def _plan_row(plan_id: str, row_index: int, run_name: str, loss_class: str) -> t
         '{"model": "MLP"}',
         PROBED_AT,
     )
+
+
+NO_VALIDATION = "valid_loss acts on validation, and this probe validates nothing (val_size=0)"
 
 
 def synthetic_probes_and_plans() -> dict:
@@ -163,7 +172,7 @@ def synthetic_probes_and_plans() -> dict:
             "ValueError",
             "MLP does not support distribution losses",
         ),
-        _probe("pv-mq", "fit", "valid_loss", "MQLoss", "ignored", 1.0, diff=0.0),
+        _probe("pv-mq", "fit", "valid_loss", "MQLoss", "not_observable", 1.0, diff=0.0, reason=NO_VALIDATION),
         _probe("pa-lr", "fit", "learning_rate", "1000000.0", "nan_output", 2.0),
         _probe("pa-windows", "cross_validation", "n_windows", "1000", "timeout", 60.0),
         _probe("pa-step", "predict_insample", "step_size", "0", "crashed", 0.5),
@@ -236,7 +245,7 @@ def test_probe_marts_on_synthetic_probes_and_plans(warehouse_env):
             "from marts.probe_model_loss_compatibility"
         )
         summary = warehouse.fetchall(
-            "select env_key, library, method, n_probes, n_ok, n_raised, n_ignored, n_nan_output, n_timeout, "
+            "select env_key, library, method, n_probes, n_ok, n_raised, n_not_observable, n_nan_output, n_timeout, "
             "n_crashed, total_duration_seconds from marts.probe_summary"
         )
         results = warehouse.fetchall(
@@ -278,11 +287,11 @@ def test_probe_marts_on_synthetic_probes_and_plans(warehouse_env):
                 "MQLoss",
                 "pv-mq",
                 "pb-fit",
-                "ignored",
+                "not_observable",
                 "",
                 1.0,
                 0.0,
-                "ignored (no effect)",
+                "not observable in this probe: " + NO_VALIDATION,
                 no,
                 1,
                 0,
@@ -388,7 +397,7 @@ def test_probe_marts_on_synthetic_probes_and_plans(warehouse_env):
                 "probabilistic_nonparametric",
                 None,
                 None,
-                "ignored",
+                "not_observable",
                 "",
                 yes,
                 "fit",

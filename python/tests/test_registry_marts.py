@@ -2,7 +2,8 @@
 
 The synthetic registry is a made-up library `toylib` scanned at 1.0.0 and 1.1.0 (plus an older cuda scan of
 1.1.0 that must be ignored and a failed scan of 1.2.0): a removed and an added symbol, a removed and an added
-parameter, a changed default, a changed type and capability flips between the two versions.
+parameter, a changed default, a changed type and capability flips between the two versions (also seen as each
+version's flags in the capability history).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ REGISTRY_MARTS = (
     "registry_model_losses",
     "registry_search_spaces",
     "registry_version_changes",
+    "registry_capability_history",
 )
 
 LIB = "toylib"
@@ -278,6 +280,11 @@ def test_registry_marts_on_a_synthetic_registry(warehouse_env):
             "select env_key, status, n_symbols, n_parameters, n_allowed_values, n_models, n_losses, n_auto_models "
             "from marts.registry_libraries"
         )
+        history = warehouse.fetchall(
+            "select library, library_version, model_class, env_key, version_rank, is_latest_scanned, exogenous_futr, "
+            "exogenous_hist, exogenous_stat, exogenous_cat, multivariate, recurrent, can_build, auto_class, "
+            "changed_from_previous from marts.registry_capability_history"
+        )
         scaler_type = warehouse.fetchall(
             "select env_key, symbol_kind, n_allowed_values, allowed_values, allowed_value_sources "
             "from marts.registry_parameters where parameter = 'scaler_type'"
@@ -306,6 +313,16 @@ def test_registry_marts_on_a_synthetic_registry(warehouse_env):
             (V110, "ToyMLP", yes, yes, yes, no, no, no, "direct", "AutoToyMLP", yes, yes, "", no, 0),
             (V110, "ToyTCN", yes, yes, yes, no, no, no, "direct", "", no, no, TCN_BUILD_ERROR, yes, 0),
             (V110_CUDA, "ToyRNN", no, yes, yes, no, no, yes, "recurrent", "AutoToyRNN", yes, yes, "", no, 0),
+        ]
+    )
+
+    assert sorted(history) == sorted(
+        [
+            (LIB, "1.0.0", "ToyRNN", V100, 1, no, no, yes, yes, no, no, yes, yes, "AutoToyRNN", no),
+            (LIB, "1.0.0", "ToyMLP", V100, 1, no, yes, yes, yes, no, no, no, yes, "", no),
+            (LIB, "1.1.0", "ToyRNN", V110, 2, yes, yes, yes, yes, no, no, yes, yes, "AutoToyRNN", yes),
+            (LIB, "1.1.0", "ToyMLP", V110, 2, yes, yes, yes, yes, no, no, no, yes, "AutoToyMLP", yes),
+            (LIB, "1.1.0", "ToyTCN", V110, 2, yes, yes, yes, yes, no, no, no, no, "", no),
         ]
     )
 

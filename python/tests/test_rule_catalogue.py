@@ -2,18 +2,21 @@
 
 FACTS is a small but realistic registry: NHITS (univariate, every exogenous kind, AutoNHITS, **trainer_kwargs),
 TSMixerx (multivariate), TimeLLM (cannot build here), Informer (no Auto counterpart, no hist/stat exogenous,
-no **trainer_kwargs), the Lightning Trainer's arguments, a loss catalogue, the NeuralForecast methods, four
-failing probes and the loto6 game's selectors and feature columns.
+no **trainer_kwargs), DeepAR (historical exogenous only in the newest of three scanned releases), the
+Lightning Trainer's arguments, a loss catalogue, the NeuralForecast methods, four failing probes, the loto6
+game's selectors and feature columns, and the capability history of three scanned releases.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
 from fcast.plans.rules import RULES, describe_rules, markdown_table
 from fcast.plans.spec import rows_from_document
 from fcast.plans.validate import PlanValidator, Violation
-from fcast.registry.facts import ProbeFact, empty_facts
+from fcast.registry.facts import HISTORY_FLAGS, ProbeFact, empty_facts, version_ranges
 
 from .conftest import PROJECT_DIR
 
@@ -45,6 +48,12 @@ def model(**flags) -> dict:
         "auto_class": "",
     }
     return {**base, **flags}
+
+
+def flags(**changed: bool) -> dict[str, bool]:
+    """One scanned release's class-scope flags (futr, hist and stat exogenous, univariate, direct, builds)."""
+    base = {flag: flag in ("exogenous_futr", "exogenous_hist", "exogenous_stat", "can_build") for flag in HISTORY_FLAGS}
+    return {**base, **changed}
 
 
 def loss(cls: str, family: str, variant: str = "", trainable: bool = True, error: str = "") -> dict:
@@ -81,6 +90,8 @@ TSMIXERX_PARAMETERS = {
     "trainer_kwargs": TRAINER_KWARGS,
 }
 INFORMER_PARAMETERS = {"h": required(), "input_size": required(), "max_steps": param(default="5000")}
+DEEPAR_PARAMETERS = {"h": required(), "input_size": required(), "trainer_kwargs": TRAINER_KWARGS}
+RELEASES = ("3.2.0", "3.2.2", "3.3.0")
 
 DROPOUT_PROBE = ProbeFact(
     "raised",
@@ -119,12 +130,14 @@ FACTS = empty_facts(
         "TSMixerx": model(multivariate=True, auto_class="AutoTSMixerx"),
         "TimeLLM": model(can_build=False, build_error="ImportError: TimeLLM needs transformers"),
         "Informer": model(exogenous_hist=False, exogenous_stat=False),
+        "DeepAR": model(auto_class="AutoDeepAR"),
     },
     parameters={
         "NHITS": NHITS_PARAMETERS,
         "TSMixerx": TSMIXERX_PARAMETERS,
         "TimeLLM": {"h": required(), "input_size": required()},
         "Informer": INFORMER_PARAMETERS,
+        "DeepAR": DEEPAR_PARAMETERS,
         "trainer": {
             "accelerator": param("union[str, class:Accelerator]", default="'auto'"),
             "devices": param("union[list[int], str, int]", default="'auto'"),
@@ -222,6 +235,15 @@ FACTS = empty_facts(
     futr_horizon={"loto6": 30},
     train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1"},
     static_columns={"unique_id", "stat_slot_index"},
+    capability_history={
+        "NHITS": [(release, flags()) for release in RELEASES],
+        "TSMixerx": [(release, flags(multivariate=True)) for release in RELEASES],
+        "DeepAR": [
+            ("3.2.0", flags(exogenous_hist=False)),
+            ("3.2.2", flags(exogenous_hist=False, exogenous_cat=True)),
+            ("3.3.0", flags(exogenous_cat=True)),
+        ],
+    },
 )
 
 DEFAULTS = {"dataset": "loto6", "series": "N1", "horizon": 2, "model": "NHITS", "model_args": {"input_size": 4}}
@@ -385,6 +407,12 @@ TRIGGERS = [
         {"model": "Informer", "features": {"stat": ["stat_slot_index"]}},
         "stat",
     ),
+    case(
+        "capability_changed_across_versions",
+        "features.hist",
+        {"model": "DeepAR", "features": {"hist": ["hist_lag_1"]}},
+        "hist_only_in_the_newest_release",
+    ),
     case("missing_feature_columns", "features.hist", {"features": {"hist": ["hist_lag_99"]}}, "hist"),
     case("missing_feature_columns", "features.stat", {"features": {"stat": ["fut_weekday"]}}, "wrong_kind"),
     case("bad_horizon", "horizon", {"horizon": 0}, "zero"),
@@ -534,6 +562,10 @@ ACCEPTED = [
     ),
     pytest.param({**TSMIXERX_ALL, "model_args": {"n_series": 6, "accelerator": "cpu"}}, id="multivariate"),
     pytest.param({"predict_insample": {"step_size": 1}}, id="insample_univariate"),
+    pytest.param(
+        {"model": "DeepAR", "features": {"futr": ["fut_weekday"], "stat": ["stat_slot_index"]}},
+        id="capabilities_unchanged_across_releases",
+    ),
     pytest.param({"model_args": {"dropout_prob_theta": 0.25}}, id="unprobed_value"),
 ]
 
@@ -592,10 +624,11 @@ def test_probe_context_differences():
     assert validator.context_differences(elsewhere, plan, "dropout_prob_theta") == [
         "the probe sets scaler_type='robust', the plan keeps the default"
     ]
-    # a probe that trained (method fit) ran on toy series: always another context than the plan's data
-    on_data = ProbeFact("raised", "f" * 32, "", {**spec, "method": "fit", "data": {"series": 2, "length": 48}})
+    # a probe that trained (method fit) ran on toy series: always another context than the plan's data,
+    # and the message says the data shape the probe recorded
+    on_data = ProbeFact("raised", "f" * 32, "", {**spec, "method": "fit"}, {"series_count": 2, "series_length": 24})
     (difference,) = validator.context_differences(on_data, plan, "dropout_prob_theta")
-    assert "2 toy series of 48 points" in difference and "loto6" in difference
+    assert "2 toy series of 24 points" in difference and "loto6" in difference
 
 
 def test_a_refused_valid_loss_is_an_error_beside_a_point_loss_and_a_warning_beside_its_own_loss():
@@ -619,6 +652,94 @@ def test_trainer_kwargs_reach_the_lightning_trainer_only_through_models_that_tak
     bad = validate(model_args={"accelerator": "quantum"})
     (violation,) = bad.violations
     assert violation.rule == "value_not_allowed" and "cpu" in violation.suggestion and violation.evidence == STRICT
+
+
+SCANNED = ["3.0.2", "3.1.3", "3.1.4", "3.2.2", "3.3.0"]
+
+
+@pytest.mark.parametrize(
+    ("versions", "scanned", "expected"),
+    [
+        (["3.1.3", "3.1.4"], SCANNED, "3.1.3–3.1.4"),
+        (["3.3.0"], SCANNED, "3.3.0"),
+        (["3.3.0", "3.2.2", "3.0.2"], SCANNED, "3.0.2 and 3.2.2–3.3.0"),
+        (["3.0.2", "3.1.4", "3.3.0"], SCANNED, "3.0.2, 3.1.4 and 3.3.0"),
+        (SCANNED, SCANNED, "3.0.2–3.3.0"),
+        ([], SCANNED, "none"),
+        (["3.9.1", "3.10.0"], ["3.10.0", "3.9.0", "3.9.1"], "3.9.1–3.10.0"),
+        (["3.1.3", "3.2.0"], SCANNED, "3.1.3 and 3.2.0"),
+    ],
+    ids=["one_run", "one_version", "two_runs", "three_runs", "all", "none", "by_version_not_text", "unscanned"],
+)
+def test_version_ranges_are_contiguous_runs_among_the_scanned_releases(versions, scanned, expected):
+    assert version_ranges(versions, scanned) == expected
+
+
+def test_capability_history_questions():
+    assert FACTS.scanned_versions() == list(RELEASES)
+    assert FACTS.capability_versions("DeepAR", "exogenous_hist") == (["3.3.0"], ["3.2.0", "3.2.2"])
+    assert FACTS.capability_versions("DeepAR", "exogenous_futr") == (list(RELEASES), [])
+    assert FACTS.capability_versions("Informer", "exogenous_futr") == ([], [])
+    assert FACTS.capability_changed("DeepAR", "exogenous_cat")
+    assert not FACTS.capability_changed("NHITS", "exogenous_hist")
+    assert empty_facts().capability_history == {}
+
+
+TIMEXER_HISTORY = {
+    "TimeXer": [
+        ("3.0.2", flags(exogenous_futr=False, multivariate=True)),
+        ("3.1.3", flags(multivariate=True)),
+        ("3.1.4", flags(multivariate=True)),
+        ("3.2.2", flags(exogenous_futr=False, multivariate=True)),
+        ("3.3.0", flags(exogenous_futr=False, multivariate=True)),
+    ],
+    "SOFTS": [("3.2.2", flags()), ("3.3.0", flags(multivariate=True))],
+}
+
+
+def facts_at_3_3_0(**models: dict):
+    return dataclasses.replace(
+        FACTS,
+        env_key="neuralforecast==3.3.0|py3.11.7|torch2.13.0+cpu|cpu",
+        version="3.3.0",
+        models={**FACTS.models, **models},
+        parameters={**FACTS.parameters, **{name: TSMIXERX_PARAMETERS for name in models}},
+        capability_history=TIMEXER_HISTORY,
+    )
+
+
+def test_a_capability_that_came_and_went_names_the_releases_where_it_holds():
+    facts = facts_at_3_3_0(TimeXer=model(exogenous_futr=False, multivariate=True))
+    row = row_of({**TSMIXERX_ALL, "model": "TimeXer", "features": {"futr": ["fut_weekday"]}})
+    result = PlanValidator(facts).validate(row)
+    assert [(v.rule, v.field) for v in result.violations] == [
+        ("unsupported_exogenous", "features.futr"),
+        ("capability_changed_across_versions", "features.futr"),
+    ], shown(result)
+    warning = result.violations[1]
+    assert warning.severity == "warning"
+    assert warning.message == (
+        "TimeXer takes future exogenous only in 3.1.3–3.1.4 of the scanned releases "
+        "(3.0.2, 3.1.3, 3.1.4, 3.2.2, 3.3.0); this environment is 3.3.0"
+    )
+    assert warning.suggestion == (
+        "pin neuralforecast to 3.1.3–3.1.4, where TimeXer takes future exogenous "
+        "(not in 3.0.2 and 3.2.2–3.3.0), or drop features.futr"
+    )
+    assert (warning.evidence_kind, warning.evidence) == ("registry", "marts.registry_capability_history")
+
+
+def test_a_model_that_became_multivariate_warns_on_the_model_and_says_where_it_is_missing():
+    facts = facts_at_3_3_0(SOFTS=model(multivariate=True))
+    result = PlanValidator(facts).validate(row_of({**TSMIXERX_ALL, "model": "SOFTS"}))
+    (warning,) = result.violations
+    assert (warning.rule, warning.field, warning.severity) == ("capability_changed_across_versions", "model", "warning")
+    assert warning.message == (
+        "SOFTS is multivariate only in 3.3.0 of the scanned releases (3.2.2, 3.3.0); SOFTS is not in 3.0.2–3.1.4; "
+        "this environment is 3.3.0"
+    )
+    assert warning.suggestion == "pin neuralforecast to 3.3.0, where SOFTS is multivariate (not in 3.2.2)"
+    assert result.valid
 
 
 def test_a_removed_argument_says_in_which_version_it_went():

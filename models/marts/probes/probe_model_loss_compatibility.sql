@@ -2,25 +2,32 @@
 -- one (registry_model_losses), one row per env_key, model, loss class, variant and role. A probe's
 -- value label is parsed into class and variant: DistributionLoss(distribution=Normal) gives
 -- DistributionLoss and distribution=Normal; MQLoss gives MQLoss and ''. Over several probes of one
--- pair (model_init, fit, ...) the most severe outcome stands for the pair; ok and ignored count as runs.
+-- pair (model_init, fit, ...) the most severe outcome (seed probe_outcomes) stands for the pair;
+-- every outcome whose call ran (ok, baseline, not_observable, unchanged, ignored) counts as runs.
 with
+
+outcomes as (
+    select * from {{ ref('stg_reference__probe_outcomes') }}
+),
 
 loss_probes as (
     select
-        env_key,
-        probe_id,
-        model_class,
-        method,
-        argument as role,  -- noqa: RF04
-        outcome,
-        error_type,
-        error_message,
-        probed_at,
-        trim(value_label) as value_label,
-        position('(' in trim(value_label)) as paren_at,
-        {{ probe_outcome_severity('outcome') }} as outcome_severity
-    from {{ ref('stg_raw__registry_probes') }}
-    where method <> 'plan' and argument in ('loss', 'valid_loss')
+        probes.env_key,
+        probes.probe_id,
+        probes.model_class,
+        probes.method,
+        probes.argument as role,  -- noqa: RF04
+        probes.outcome,
+        probes.error_type,
+        probes.error_message,
+        probes.probed_at,
+        outcomes.severity as outcome_severity,
+        outcomes.runs as outcome_runs,
+        trim(probes.value_label) as value_label,
+        position('(' in trim(probes.value_label)) as paren_at
+    from {{ ref('stg_raw__registry_probes') }} as probes
+    inner join outcomes on probes.outcome = outcomes.outcome
+    where probes.method <> 'plan' and probes.argument in ('loss', 'valid_loss')
 ),
 
 parsed as (
@@ -87,7 +94,7 @@ observed as (
         ranked.outcome,
         ranked.n_probes,
         methods.observed_methods,
-        ranked.outcome in ('ok', 'ignored') as runs,
+        ranked.outcome_runs as runs,
         case
             when ranked.error_type = '' then ranked.error_message
             when ranked.error_message = '' then ranked.error_type

@@ -18,5 +18,21 @@ select
     cast(tolerance as float8) as tolerance,
     cast(probed_at as timestamp) as probed_at,
     cast(coalesce(probe_kind, 'library') as varchar) as probe_kind,
-    cast(coalesce(failed_stage, '') as varchar) as failed_stage
+    cast(coalesce(failed_stage, '') as varchar) as failed_stage,
+    cast(coalesce(question, 'effect') as varchar) as question,
+    cast(coalesce(outcome_reason, '') as varchar) as outcome_reason,
+    cast(coalesce(observed_differences, '') as varchar) as observed_differences,
+    cast(coalesce(library_warnings, '') as varchar) as library_warnings,
+    cast(coalesce(probe_version, '1') as varchar) as probe_version,
+    cast(series_count as integer) as series_count,
+    cast(series_length as integer) as series_length,
+    cast(horizon as integer) as horizon,
+    cast(input_size as integer) as input_size,
+    cast(max_steps as integer) as max_steps,
+    cast(windows_batch_size as integer) as windows_batch_size,
+    cast(coalesce(loss_label, '') as varchar) as loss_label,
+    cast(coalesce(valid_loss_label, '') as varchar) as valid_loss_label,
+    cast(val_size as integer) as val_size,
+    cast(coalesce(exogenous_kinds, '') as varchar) as exogenous_kinds,
+    cast(coalesce(context_label, '') as varchar) as context_label
 from {{ source('raw', 'registry_probes') }}

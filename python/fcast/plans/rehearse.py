@@ -299,29 +299,57 @@ def _stored(env_key: str, probe_ids: list[str]) -> dict[str, Rehearsal]:
     }
 
 
-def _probe_row(env_key: str, row: RunPlanRow, data_version: str, rehearsal: Rehearsal, result: dict) -> tuple:
-    spec = {"row": rehearsed_spec(row), "data_version": data_version, "stage_seconds": rehearsal.stage_seconds}
-    return (
-        env_key,
-        rehearsal.probe_id,
-        "neuralforecast",
-        row.model,
-        "plan",
-        row.plan_id,
-        row.run_name[:300],
-        "",
-        json.dumps(spec, sort_keys=True, default=str),
-        rehearsal.outcome,
-        rehearsal.error_type[:128],
-        rehearsal.error_message[:2000],
-        float(rehearsal.seconds),
-        int(result.get("output_rows", 0)),
-        json.dumps(result.get("output_columns", []))[:2000],
-        None,
-        0.0,
-        utc_now(),
-        "plan",
-        rehearsal.stage,
+def rehearsal_context(row: RunPlanRow, inputs) -> dict:
+    """The context a rehearsal ran in, as the probe matrix records it: the row's real data and arguments."""
+    from fcast.probe.definitions import context_label, integer_or_none, loss_label
+
+    lengths = inputs.df.groupby("unique_id").size() if len(inputs.df) else None
+    context = {
+        "series_count": len(inputs.unique_ids),
+        "series_length": int(lengths.max()) if lengths is not None else 0,
+        "horizon": row.horizon,
+        "input_size": integer_or_none(row.model_args.get("input_size")),
+        "max_steps": ONE_STEP["max_steps"],
+        "windows_batch_size": integer_or_none(row.model_args.get("windows_batch_size")),
+        "loss": loss_label(row.loss) or "default",
+        "valid_loss": loss_label(row.valid_loss) or "default",
+        "val_size": int(row.fit.get("val_size") or 0),
+        "exogenous": ",".join(kind for kind in ("futr", "hist", "stat") if row.feature_list(kind)),
+    }
+    return {**context, "context_label": context_label(context)}
+
+
+def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, result: dict) -> tuple:
+    from fcast.probe.runner import CONTEXT_COLUMNS
+
+    spec = {"row": rehearsed_spec(row), "data_version": inputs.data_version, "stage_seconds": rehearsal.stage_seconds}
+    context = rehearsal_context(row, inputs)
+    return REGISTRY_PROBES.row(
+        {
+            "env_key": env_key,
+            "probe_id": rehearsal.probe_id,
+            "library": "neuralforecast",
+            "model_class": row.model,
+            "method": "plan",
+            "argument": row.plan_id,
+            "value_label": row.run_name[:300],
+            "baseline_probe_id": "",
+            "spec_json": json.dumps(spec, sort_keys=True, default=str),
+            "outcome": rehearsal.outcome,
+            "error_type": rehearsal.error_type[:128],
+            "error_message": rehearsal.error_message[:2000],
+            "duration_seconds": float(rehearsal.seconds),
+            "output_rows": int(result.get("output_rows", 0)),
+            "output_columns": json.dumps(result.get("output_columns", []))[:2000],
+            "max_abs_diff_from_baseline": None,
+            "tolerance": 0.0,
+            "probed_at": utc_now(),
+            "probe_kind": "plan",
+            "failed_stage": rehearsal.stage,
+            "question": "runs",
+            **{name: context[key] for name, key in CONTEXT_COLUMNS.items()},
+            "context_label": context["context_label"],
+        }
     )
 
 
@@ -357,7 +385,7 @@ def rehearse_rows(
     outcomes: dict[str, Rehearsal] = {}
     tasks: dict[str, _Task] = {}
     rows_of: dict[str, list[RunPlanRow]] = {}
-    data_of: dict[str, str] = {}
+    inputs_of: dict = {}
     for row in rows:
         try:
             inputs = load_inputs(row)
@@ -366,7 +394,7 @@ def rehearse_rows(
             continue
         probe_id = rehearsal_id(env_key, row, inputs.data_version)
         rows_of.setdefault(probe_id, []).append(row)
-        data_of[probe_id] = inputs.data_version
+        inputs_of[probe_id] = inputs
         tasks.setdefault(probe_id, _Task(probe_id, {"row": row.spec(), "inputs": inputs}))
     stored = _stored(env_key, list(tasks))
     for probe_id, rehearsal in stored.items():
@@ -398,7 +426,7 @@ def rehearse_rows(
             )
             for row in rows_of[task.probe_id]:
                 outcomes[row.plan_id] = dataclasses.replace(rehearsal, run_name=row.run_name, plan_id=row.plan_id)
-            written.append(_probe_row(env_key, first, data_of[task.probe_id], rehearsal, result))
+            written.append(_probe_row(env_key, first, inputs_of[task.probe_id], rehearsal, result))
             shown = "ok" if rehearsal.outcome == "ok" else f"{rehearsal.outcome} in {rehearsal.stage or '-'}"
             say(
                 f"  [{done}/{len(pending)}] {first.run_name}: {shown} ({rehearsal.seconds:.1f}s, "

@@ -69,6 +69,12 @@ RULES: tuple[Rule, ...] = (
         "level and quantiles given to one loss: neuralforecast keeps the quantiles and drops level silently",
     ),
     Rule("unsupported_exogenous", "error", "features.*", "the model has no capability for that kind of exogenous"),
+    Rule(
+        "capability_changed_across_versions",
+        "warning",
+        "features.*, model",
+        "a capability the row relies on (futr/hist/stat exogenous, multivariate) differs among the scanned releases",
+    ),
     Rule("missing_feature_columns", "error", "features.*", "the feature marts have no such column for the dataset"),
     Rule("bad_horizon", "error", "horizon", "the horizon is not a positive integer"),
     Rule("horizon_beyond_futr_df", "error", "horizon", "futr_df holds fewer future draws than the horizon"),

@@ -22,13 +22,20 @@ from fcast.library.build import QUIET_TRAINER
 from fcast.plans.rules import rule
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import PLAN_VALIDATIONS, PLAN_VIOLATIONS, RUN_PLANS
-from fcast.registry.facts import TRAINER, ProbeFact, RegistryFacts
+from fcast.registry.facts import TRAINER, ProbeFact, RegistryFacts, version_ranges
 
 __all__ = ["PlanValidator", "RegistryFacts", "ValidationResult", "Violation", "store_results", "validate_rows"]
 
 OPTUNA_CATEGORICAL_TYPES = (type(None), bool, int, float, str)
 CAPABILITY_FOR_FEATURE = {"futr": "exogenous_futr", "hist": "exogenous_hist", "stat": "exogenous_stat"}
 PREFIX_FOR_FEATURE = {"futr": "fut_", "hist": "hist_", "stat": "stat_"}
+# What a capability flag lets a model do, as the capability-history warning says it.
+CAPABILITY_WORDS = {
+    "exogenous_futr": "takes future exogenous",
+    "exogenous_hist": "takes historical exogenous",
+    "exogenous_stat": "takes static exogenous",
+    "multivariate": "is multivariate",
+}
 # Arguments of a probe that say nothing about the context it failed in (training length, quiet flags).
 CONTEXT_FREE_ARGUMENTS = {"max_steps", "val_check_steps", "random_seed", *QUIET_TRAINER}
 # The sections of a plan row that are passed to a NeuralForecast method, and what fcast sets itself.
@@ -145,6 +152,7 @@ class PlanValidator:
             self._features,
             self._horizon,
             self._multivariate,
+            self._capability_history,
             self._prediction_outputs,
             self._early_stopping,
             self._insample,
@@ -187,10 +195,16 @@ class PlanValidator:
             if _label(probe_loss) != _label(row.loss or None):
                 differences.append(f"the probe's loss is {_loss_text(probe_loss)}, the plan's {_loss_text(row.loss)}")
         if spec.get("method") not in ("model_init", None):
-            data = spec.get("data") or {}
+            context = probe.context
+            shape = (
+                f"{context['series_count']} toy series of {context['series_length']} points"
+                if context.get("series_count")
+                else "toy series"
+            )
+            n_series = self.facts.selectors.get((row.dataset, row.series))
             differences.append(
-                f"the probe ran on {data.get('series', 2)} toy series of {data.get('length', 48)} points, "
-                f"the plan on its {row.dataset} data"
+                f"the probe ran on {shape}, the plan on "
+                + (f"{n_series} series of its {row.dataset} data" if n_series else f"its {row.dataset} data")
             )
         return differences
 
@@ -677,6 +691,41 @@ class PlanValidator:
                 )
             ]
         return []
+
+    def _capability_history(self, row: RunPlanRow) -> list[Violation]:
+        """A capability the row relies on that holds in only some of the scanned releases (a warning: the
+        row is checked against this environment; pinning another release would change the answer)."""
+        relied = [
+            (f"features.{kind}", capability)
+            for kind, capability in CAPABILITY_FOR_FEATURE.items()
+            if row.feature_list(kind)
+        ]
+        if self.facts.models.get(row.model, {}).get("multivariate"):
+            relied.append(("model", "multivariate"))
+        violations = []
+        for field_name, capability in relied:
+            with_flag, without_flag = self.facts.capability_versions(row.model, capability)
+            if not (with_flag and without_flag):
+                continue
+            scanned = self.facts.scanned_versions()
+            holds, lacks = version_ranges(with_flag, scanned), version_ranges(without_flag, scanned)
+            what = CAPABILITY_WORDS[capability]
+            holding = sorted(with_flag + without_flag, key=scanned.index)
+            absent = [version for version in scanned if version not in holding]
+            missing = f"; {row.model} is not in {version_ranges(absent, scanned)}" if absent else ""
+            alternative = "" if field_name == "model" else f", or drop {field_name}"
+            violations.append(
+                Violation(
+                    "capability_changed_across_versions",
+                    field_name,
+                    f"{row.model} {what} only in {holds} of the scanned releases ({', '.join(holding)}){missing}; "
+                    f"this environment is {self.facts.version}",
+                    f"pin neuralforecast to {holds}, where {row.model} {what} (not in {lacks}){alternative}",
+                    "registry",
+                    "marts.registry_capability_history",
+                )
+            )
+        return violations
 
     def _prediction_outputs(self, row: RunPlanRow) -> list[Violation]:
         violations = []

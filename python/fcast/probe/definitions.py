@@ -9,13 +9,21 @@ so a changed probe runs again and an unchanged one is skipped.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBE_VERSION = "1"
-TINY_MODEL = {"h": 2, "input_size": 4, "max_steps": 2, "random_seed": 1}
+PROBE_VERSION = "2"
+# windows_batch_size: neuralforecast samples that many training windows per step, with replacement when
+# the data has fewer (its default 1024 made a tiny probe train on 1024 copies of ~40 windows).
+TINY_MODEL = {"h": 2, "input_size": 4, "max_steps": 2, "windows_batch_size": 16, "random_seed": 1}
+TINY_DATA = {"series": 2, "length": 24}
+# Spec keys of the call under test; the rest decides the fitted object, which probes then share.
+CALL_KEYS = ("method", "call_kwargs", "futr_df", "predict_static_df", "path_variant", "nested", "load_kwargs")
+FITTED_METHODS = ("fit", "neuralforecast_init", "auto_fit", "predict", "predict_insample", "save_load")
+EFFECT, RUNS = "effect", "runs"  # what a probe asks: does the argument change what we observe / does it run
 BOUNDARY_ARGUMENTS = (
     "input_size",
     "max_steps",
@@ -47,6 +55,21 @@ class Probe:
     value_label: str
     spec: dict = field(hash=False)
     baseline_spec: dict | None = field(default=None, hash=False)
+    question: str = EFFECT
+    is_default: bool = False  # the value is the argument's default: the call is the baseline's
+
+    @property
+    def context(self) -> dict:
+        return probe_context(self.spec)
+
+    @property
+    def fit_group(self) -> str:
+        """Probes with the same group share one fitted object (cross-validation fits inside the call)."""
+        if self.spec.get("method") not in FITTED_METHODS:
+            return ""
+        fit_part = {key: value for key, value in self.spec.items() if key not in CALL_KEYS}
+        fit_part["__save_load__"] = self.spec["method"] == "save_load"  # saved as a user has it (no tracer)
+        return json.dumps(fit_part, sort_keys=True, default=str)
 
     @property
     def probe_id(self) -> str:
@@ -55,6 +78,55 @@ class Probe:
     @property
     def baseline_id(self) -> str:
         return spec_id(self.baseline_spec) if self.baseline_spec else ""
+
+
+def loss_label(loss: dict | None) -> str:
+    if not loss:
+        return ""
+    kwargs = ",".join(f"{key}={value}" for key, value in sorted((loss.get("kwargs") or {}).items()))
+    return f"{loss['class']}({kwargs})" if kwargs else loss["class"]
+
+
+def integer_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def probe_context(spec: dict) -> dict:
+    """What decides a probe's outcome besides the argument under test: data shape, horizon, steps, losses."""
+    data = {**TINY_DATA, **spec.get("data", {})}
+    model_kwargs = spec.get("model_kwargs", {})
+    config = model_kwargs.get("config")
+    trial = config.get("values", {}) if isinstance(config, dict) and config.get("__callable__") else {}
+    exogenous = [kind for kind in ("futr", "hist", "stat") if model_kwargs.get(f"{kind}_exog_list")]
+    return {
+        "series_count": int(data["series"]),
+        "series_length": int(data["length"]),
+        "horizon": integer_or_none(model_kwargs.get("h")),
+        "input_size": integer_or_none(model_kwargs.get("input_size", trial.get("input_size"))),
+        "max_steps": integer_or_none(model_kwargs.get("max_steps", trial.get("max_steps"))),
+        "windows_batch_size": integer_or_none(model_kwargs.get("windows_batch_size")),
+        "loss": loss_label(spec.get("loss")) or "default",
+        "valid_loss": loss_label(spec.get("valid_loss")) or "default",
+        "val_size": int((spec.get("fit_kwargs") or {}).get("val_size") or 0),
+        "exogenous": ",".join(exogenous),
+    }
+
+
+def context_label(context: dict) -> str:
+    parts = [
+        f"{context['series_count']} series x {context['series_length']} points",
+        f"h={context['horizon']}",
+        f"input_size={context['input_size']}",
+        f"{context['max_steps']} steps",
+        f"windows_batch_size={context['windows_batch_size'] or 'default'}",
+        f"loss {context['loss']}",
+    ]
+    if context["valid_loss"] != "default":
+        parts.append(f"valid_loss {context['valid_loss']}")
+    parts.append(f"val_size {context['val_size']}")
+    if context["exogenous"]:
+        parts.append(f"exogenous {context['exogenous']}")
+    return ", ".join(parts)
 
 
 def spec_id(spec: dict) -> str:
@@ -71,6 +143,7 @@ class RegistryView:
     allowed: dict[str, dict[str, list[str]]]  # model class -> parameter -> allowed values (strict sources)
     losses: list[tuple[str, dict]]  # (label, {"class": ..., "kwargs": {...}})
     local_scalers: list[str]
+    call_defaults: dict[str, dict[str, str]] = field(default_factory=dict)  # "NeuralForecast.predict" -> defaults
 
 
 def _with(spec: dict, **changes: Any) -> dict:
@@ -85,14 +158,15 @@ def _with(spec: dict, **changes: Any) -> dict:
 
 def _base(model: str, view: RegistryView, method: str = "fit") -> dict:
     accepted = view.parameters.get(model, {})
-    return {
-        "method": method,
-        "model": model,
-        "model_kwargs": {key: value for key, value in TINY_MODEL.items() if key in accepted or key == "h"},
-    }
+    model_kwargs = {key: value for key, value in TINY_MODEL.items() if key in accepted or key == "h"}
+    if view.models.get(model, {}).get("multivariate") and "n_series" in accepted:
+        model_kwargs["n_series"] = TINY_DATA["series"]  # a multivariate model is built for the probe's series
+    return {"method": method, "model": model, "model_kwargs": model_kwargs}
 
 
-def _probe(model: str, method: str, argument: str, value: Any, spec: dict, baseline: dict | None) -> Probe:
+def _probe(
+    model: str, method: str, argument: str, value: Any, spec: dict, baseline: dict | None, question: str = EFFECT
+) -> Probe:
     return Probe(
         model,
         method,
@@ -100,7 +174,42 @@ def _probe(model: str, method: str, argument: str, value: Any, spec: dict, basel
         value if isinstance(value, str) and argument in ("loss", "valid_loss") else _label(value),
         spec,
         baseline,
+        question,
     )
+
+
+_CALL_OWNERS = (
+    ("call_kwargs", None),
+    ("fit_kwargs", "NeuralForecast.fit"),
+    ("nf_kwargs", "NeuralForecast.__init__"),
+)
+
+
+def _is_default(probe: Probe, view: RegistryView) -> bool:
+    """The probed value is the one the library uses when the argument is left out."""
+    spec, argument = probe.spec, probe.argument
+    model_defaults = {name: info["default_repr"] for name, info in view.parameters.get(probe.model_class, {}).items()}
+    if argument == "loss" and spec.get("loss") and not spec["loss"].get("kwargs"):
+        return model_defaults.get("loss") == f"{spec['loss']['class']}()"
+    if argument == "valid_loss" and spec.get("valid_loss") and not spec.get("loss"):
+        # valid_loss=None validates with the training loss, here the model's default loss
+        return not spec["valid_loss"].get("kwargs") and model_defaults.get("loss") == f"{spec['valid_loss']['class']}()"
+    for key, owner in _CALL_OWNERS:
+        arguments = spec.get(key) or {}
+        in_baseline = ((probe.baseline_spec or {}).get(key) or {}).get(argument, _MISSING)
+        if argument not in arguments or in_baseline == arguments[argument]:
+            continue
+        value = arguments[argument]
+        if argument == "h" and key == "call_kwargs":
+            return value == spec.get("model_kwargs", {}).get("h")  # h=None predicts the model's horizon
+        owner = owner or ("NeuralForecast." + probe.method)
+        default = view.call_defaults.get(owner, {}).get(argument)
+        return default is not None and default == repr(value)
+    value = (spec.get("model_kwargs") or {}).get(argument, _MISSING)
+    return value is not _MISSING and argument in model_defaults and model_defaults[argument] == repr(value)
+
+
+_MISSING = object()
 
 
 def loss_probes(model: str, view: RegistryView, losses: list[tuple[str, dict]]) -> list[Probe]:
@@ -191,6 +300,7 @@ def exogenous_probes(model: str, view: RegistryView) -> list[Probe]:
                 variant,
                 _with(futr, futr_df=variant),
                 _with(futr, futr_df="complete") if variant != "complete" else predict,
+                RUNS,
             )
         )
     return probes
@@ -237,6 +347,7 @@ def workflow_probes(model: str, view: RegistryView) -> list[Probe]:
             "1 (int) on integer ds",
             _with(base, method="neuralforecast_init"),
             base,
+            RUNS,
         ),
         _probe(
             model,
@@ -245,6 +356,7 @@ def workflow_probes(model: str, view: RegistryView) -> list[Probe]:
             "'D' (str) on dates",
             _with(base, method="neuralforecast_init", data={"freq": "D"}),
             base,
+            RUNS,
         ),
         _probe(
             model,
@@ -253,6 +365,7 @@ def workflow_probes(model: str, view: RegistryView) -> list[Probe]:
             "'D' (str) on integer ds",
             _with(base, method="neuralforecast_init", nf_kwargs={"freq": "D"}),
             base,
+            RUNS,
         ),
     ]
     for scaler in [*view.local_scalers, None]:
@@ -315,7 +428,7 @@ def workflow_probes(model: str, view: RegistryView) -> list[Probe]:
         ("overwrite", {"call_kwargs": {"overwrite": True}}),
         ("overwrite", {"path_variant": "existing", "call_kwargs": {"overwrite": False}}),
     ):
-        probes.append(_probe(model, "save_load", argument, changes, _with(saved, **changes), saved))
+        probes.append(_probe(model, "save_load", argument, changes, _with(saved, **changes), saved, RUNS))
     return probes
 
 
@@ -338,12 +451,23 @@ def auto_probes(model: str, view: RegistryView, include_ray: bool) -> list[Probe
         ("num_samples", 0),
         ("refit_with_val", True),
         ("callbacks", []),
-        ("config", None),
         ("h", 1),
     ):
         probes.append(_probe(model, "auto_fit", argument, value, _with(base, model_kwargs={argument: value}), base))
     probes.append(
         _probe(model, "auto_fit", "loss", "MQLoss", _with(base, loss={"class": "MQLoss", "kwargs": {}}), base)
+    )
+    default_space = {"__default__": True, "values": {"max_steps": 2, "val_check_steps": 1}}
+    probes.append(
+        _probe(
+            model,
+            "auto_fit",
+            "config",
+            "None (the default search space, max_steps capped at 2)",
+            _with(base, model_kwargs={"config": default_space}),
+            base,
+            RUNS,
+        )
     )
     probes.append(
         _probe(
@@ -378,7 +502,12 @@ def build_matrix(
         probes += loss_probes(model, view, losses)
         if quick:
             probes += [probe for probe in exogenous_probes(model, view) if probe.method == "predict"]
-            probes += [probe for probe in predict_probes(model, view) if probe.argument in ("level", "quantiles")]
+            probes += [
+                probe
+                for probe in predict_probes(model, view)
+                if probe.argument in ("level", "quantiles", "level with MQLoss", "static_df")
+            ]
+            probes += [probe for probe in exogenous_probes(model, view) if probe.argument == "static_df"]
             probes += [probe for probe in argument_probes(model, view) if probe.argument == "early_stop_patience_steps"]
             continue
         probes += argument_probes(model, view) + exogenous_probes(model, view) + predict_probes(model, view)
@@ -387,6 +516,9 @@ def build_matrix(
             if view.models[model]["auto"]:
                 probes += auto_probes(model, view, include_ray and model == "NHITS")
     unique = {probe.probe_id: probe for probe in probes}
+    for probe_id, probe in unique.items():
+        if probe.argument and probe.question == EFFECT and _is_default(probe, view):
+            unique[probe_id] = dataclasses.replace(probe, is_default=True)
     for probe in list(unique.values()):
         if probe.baseline_spec and probe.baseline_id not in unique:
             spec = probe.baseline_spec

@@ -8,22 +8,26 @@ probes already recorded for this environment key are skipped.
 
 from __future__ import annotations
 
+import gc
 import json
-import math
 import multiprocessing
 import os
 import queue
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fcast import db
 from fcast.ingest.records import utc_now
-from fcast.probe.definitions import Probe, RegistryView
+from fcast.probe.definitions import PROBE_VERSION, Probe, RegistryView, context_label
+from fcast.probe.observations import TOLERANCE, Comparison, compare_with_baseline
 from fcast.raw_schema import REGISTRY_PROBES
 
 DEFAULT_TIMEOUT_S = 90.0
-IGNORED_TOLERANCE = 1e-6
+WORKER_GC_THRESHOLDS = (50_000, 50, 100)
+TASKS_AHEAD = 2  # tasks queued per worker: the next one waits in its queue while it runs the current one
 WRITE_EVERY_S = 3.0
 
 
@@ -47,7 +51,9 @@ class ProbeRunReport:
 DEFAULT_EXECUTOR = "fcast.probe.scenarios:execute"
 
 
-def _worker(tasks, results, executor: str) -> None:
+def _worker(tasks, results, executor: str, error_log: str) -> None:
+    """Runs tasks of one or more (probe_id, spec) members; an executor module with `execute_group` runs a
+    group of several members itself (one shared fit), otherwise each member runs alone."""
     import importlib
 
     import torch
@@ -57,36 +63,54 @@ def _worker(tasks, results, executor: str) -> None:
     module_name, _, function_name = executor.partition(":")
     module = importlib.import_module(module_name)
     execute = getattr(module, function_name)
+    execute_group = getattr(module, "execute_group", None)
     quiet()
     if hasattr(module, "warm_up"):
         module.warm_up()  # heavy imports before the first task's clock starts
+    # The imports leave ~10^6 long-lived objects that every full collection would scan again; thousands of
+    # short tasks made that about 15% of a worker's time. Freeze them, and collect young objects less often.
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
     silence = os.open(os.devnull, os.O_WRONLY)
     os.dup2(silence, 1)  # the library's training chatter would bury the prober's progress lines
-    os.dup2(silence, 2)
+    os.dup2(os.open(error_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)  # kept: a crash message quotes it
     torch.set_num_threads(1)  # one core per worker: several workers never fight over the same cores
     while True:
         task = tasks.get()
         if task is None:
             return
-        probe_id, spec = task
-        results.put(("started", probe_id, None))  # the clock starts here, not while the worker imports
-        results.put(("finished", probe_id, execute(spec)))
+        if len(task) > 1 and execute_group is not None:
+            for probe_id, result in execute_group(task, lambda started: results.put(("started", started, None))):
+                results.put(("finished", probe_id, result))
+            continue
+        for probe_id, spec in task:
+            results.put(("started", probe_id, None))  # the clock starts here, not while the worker imports
+            results.put(("finished", probe_id, execute(spec)))
 
 
 @dataclass
 class _Slot:
     process: multiprocessing.Process
     tasks: multiprocessing.Queue
-    probe: Probe | None = None
+    probe: Probe | None = None  # the member running now (or about to)
+    waiting: list = field(default_factory=list)  # the members of its tasks not finished yet, probe first
+    task_ends: list = field(default_factory=list)  # the last member of each task sent and not finished
     started: float = 0.0
     running: bool = False
+    error_log: str = ""  # the worker's stderr (a crash message quotes its end)
 
 
 class ProbePool:
     """Worker processes with per-probe timeouts; yields (probe, result) as probes finish."""
 
-    def __init__(self, workers: int, timeout_s: float, executor: str = DEFAULT_EXECUTOR) -> None:
+    def __init__(
+        self, workers: int, timeout_s: float, executor: str = DEFAULT_EXECUTOR, python: str | None = None
+    ) -> None:
         self.context = multiprocessing.get_context("spawn")
+        if python:  # workers under another interpreter (an overlay with another release of the library)
+            self.context.set_executable(python)
+            package_root = str(Path(__file__).resolve().parents[2])
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
         self.results = self.context.Queue()
         self.timeout_s = timeout_s
         self.executor = executor
@@ -94,40 +118,56 @@ class ProbePool:
 
     def _start(self) -> _Slot:
         tasks = self.context.Queue()
-        process = self.context.Process(target=_worker, args=(tasks, self.results, self.executor), daemon=True)
+        handle, error_log = tempfile.mkstemp(prefix="fcast_probe_worker_", suffix=".log")
+        os.close(handle)
+        process = self.context.Process(
+            target=_worker, args=(tasks, self.results, self.executor, error_log), daemon=True
+        )
         process.start()
-        return _Slot(process, tasks)
+        return _Slot(process, tasks, error_log=error_log)
 
     def _restart(self, index: int) -> None:
         slot = self.slots[index]
         if slot.process.is_alive():
             slot.process.kill()
         slot.process.join(timeout=10)
+        Path(slot.error_log).unlink(missing_ok=True)
         self.slots[index] = self._start()
 
-    def run(self, probes: list[Probe], on_result: Callable[[Probe, dict], None]) -> None:
-        pending = list(reversed(probes))
-        by_id = {probe.probe_id: probe for probe in probes}
-        while pending or any(slot.probe for slot in self.slots):
+    def run(self, probes: list, on_result: Callable[[Probe, dict], None]) -> None:
+        """Run each probe alone (items with probe_id and spec)."""
+        self.run_groups([[probe] for probe in probes], on_result)
+
+    def run_groups(self, groups: list[list], on_result: Callable[[Probe, dict], None]) -> None:
+        """Run groups of probes, one worker task each. A member that hangs or kills its worker is its own
+        timeout or crash; the members after it run again alone, each in a fresh task."""
+        self.pending = list(reversed([group for group in groups if group]))
+        while self.pending or any(slot.waiting for slot in self.slots):
             for slot in self.slots:
-                if slot.probe is None and pending:
-                    slot.probe = pending.pop()
-                    slot.started, slot.running = time.monotonic(), False
-                    slot.tasks.put((slot.probe.probe_id, slot.probe.spec))
+                while self.pending and len(slot.task_ends) < TASKS_AHEAD:  # a worker never waits for the parent
+                    group = self.pending.pop()
+                    if not slot.waiting:
+                        slot.probe, slot.started, slot.running = group[0], time.monotonic(), False
+                    slot.waiting.extend(group)
+                    slot.task_ends.append(group[-1].probe_id)
+                    slot.tasks.put([(member.probe_id, member.spec) for member in group])
             try:
                 kind, probe_id, result = self.results.get(timeout=0.2)
             except queue.Empty:
                 self._check_slots(on_result)
                 continue
-            slot = next((s for s in self.slots if s.probe is not None and s.probe.probe_id == probe_id), None)
+            slot = next((s for s in self.slots if any(m.probe_id == probe_id for m in s.waiting)), None)
             if slot is None:
                 continue  # a late message from a worker that was stopped
+            member = next(m for m in slot.waiting if m.probe_id == probe_id)
             if kind == "started":
-                slot.started = time.monotonic()
-                slot.running = True
+                slot.probe, slot.started, slot.running = member, time.monotonic(), True
                 continue
-            slot.probe, slot.running = None, False
-            on_result(by_id[probe_id], result)
+            slot.waiting.remove(member)
+            if probe_id in slot.task_ends:
+                slot.task_ends.remove(probe_id)
+            slot.probe, slot.running = (slot.waiting[0] if slot.waiting else None), False
+            on_result(member, result)
             self._check_slots(on_result)
 
     def _check_slots(self, on_result: Callable[[Probe, dict], None]) -> None:
@@ -137,15 +177,21 @@ class ProbePool:
                 continue
             elapsed = now - slot.started
             if not slot.process.is_alive():
-                probe, code = slot.probe, slot.process.exitcode
-                self._restart(index)
-                on_result(
-                    probe, _failure("crashed", "WorkerDied", f"the worker process exited with code {code}", elapsed)
-                )
+                probe, code, said = slot.probe, slot.process.exitcode, _tail(slot.error_log)
+                self._release(index)
+                message = f"the worker process exited with code {code}" + (f"; its last words: {said}" if said else "")
+                on_result(probe, _failure("crashed", "WorkerDied", message, elapsed))
             elif slot.running and elapsed > self.timeout_s:
                 probe = slot.probe
-                self._restart(index)
+                self._release(index)
                 on_result(probe, _failure("timeout", "Timeout", f"no result after {self.timeout_s:.0f}s", elapsed))
+
+    def _release(self, index: int) -> None:
+        """Restart the slot's worker; the members after the failed one run again, alone."""
+        slot = self.slots[index]
+        rest = [member for member in slot.waiting if member is not slot.probe]
+        self.pending.extend([member] for member in reversed(rest))
+        self._restart(index)
 
     def close(self) -> None:
         for slot in self.slots:
@@ -155,6 +201,16 @@ class ProbePool:
             slot.process.join(timeout=5)
             if slot.process.is_alive():
                 slot.process.kill()
+            Path(slot.error_log).unlink(missing_ok=True)
+
+
+def _tail(path: str, characters: int = 1500) -> str:
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-8:])[-characters:]
 
 
 def _failure(outcome: str, error_type: str, message: str, seconds: float) -> dict:
@@ -169,19 +225,6 @@ def _failure(outcome: str, error_type: str, message: str, seconds: float) -> dic
     }
 
 
-def compare_with_baseline(result: dict, baseline: dict | None) -> tuple[str, float | None]:
-    """`ignored` when the call ran and its output equals the baseline's within the tolerance."""
-    if result["outcome"] != "ok" or not baseline or baseline["outcome"] != "ok":
-        return result["outcome"], None
-    values, reference = result["values"], baseline["values"]
-    if len(values) != len(reference) or result["output_columns"] != baseline["output_columns"] or not values:
-        return "ok", None
-    difference = max(abs(a - b) for a, b in zip(values, reference, strict=True))
-    if math.isnan(difference):
-        return "ok", None
-    return ("ignored" if difference <= IGNORED_TOLERANCE else "ok"), difference
-
-
 def recorded_probe_ids(env_key: str) -> set[str]:
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
@@ -190,29 +233,65 @@ def recorded_probe_ids(env_key: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _row(env_key: str, probe: Probe, result: dict, outcome: str, difference: float | None) -> tuple:
-    return (
-        env_key,
-        probe.probe_id,
-        "neuralforecast",
-        probe.model_class,
-        probe.method,
-        probe.argument,
-        probe.value_label[:300],
-        probe.baseline_id,
-        json.dumps(probe.spec, sort_keys=True, default=str),
-        outcome,
-        result["error_type"][:128],
-        result["error_message"][:2000],
-        float(result["duration_seconds"]),
-        int(result["output_rows"]),
-        json.dumps(result["output_columns"])[:2000],
-        difference,
-        IGNORED_TOLERANCE,
-        utc_now(),
-        "library",
-        "",
+def _row(env_key: str, probe: Probe, result: dict, comparison: Comparison) -> tuple:
+    context = probe.context
+    return REGISTRY_PROBES.row(
+        {
+            "env_key": env_key,
+            "probe_id": probe.probe_id,
+            "library": "neuralforecast",
+            "model_class": probe.model_class,
+            "method": probe.method,
+            "argument": probe.argument,
+            "value_label": probe.value_label[:300],
+            "baseline_probe_id": probe.baseline_id,
+            "spec_json": json.dumps(probe.spec, sort_keys=True, default=str),
+            "outcome": comparison.outcome,
+            "error_type": result["error_type"][:128],
+            "error_message": result["error_message"][:2000],
+            "duration_seconds": float(result["duration_seconds"]),
+            "output_rows": int(result["output_rows"]),
+            "output_columns": json.dumps(result["output_columns"])[:2000],
+            "max_abs_diff_from_baseline": comparison.difference,
+            "tolerance": TOLERANCE,
+            "probed_at": utc_now(),
+            "probe_kind": "library",
+            "question": probe.question,
+            "probe_version": PROBE_VERSION,
+            "outcome_reason": comparison.reason[:2000],
+            "observed_differences": ", ".join(comparison.differs_in)[:200],
+            "library_warnings": "\n".join(result.get("warnings", []))[:4000],
+            **{name: context[key] for name, key in CONTEXT_COLUMNS.items()},
+            "context_label": context_label(context),
+        }
     )
+
+
+# raw.registry_probes column -> key of fcast.probe.definitions.probe_context
+CONTEXT_COLUMNS = {
+    "series_count": "series_count",
+    "series_length": "series_length",
+    "horizon": "horizon",
+    "input_size": "input_size",
+    "max_steps": "max_steps",
+    "windows_batch_size": "windows_batch_size",
+    "loss_label": "loss",
+    "valid_loss_label": "valid_loss",
+    "val_size": "val_size",
+    "exogenous_kinds": "exogenous",
+}
+
+
+def fit_groups(probes: list[Probe]) -> list[list[Probe]]:
+    """Probes that share a fitted object, as groups (in first-seen order); the others alone."""
+    groups: dict[str, list[Probe]] = {}
+    alone: list[list[Probe]] = []
+    for probe in probes:
+        if probe.fit_group:
+            groups.setdefault(probe.fit_group, []).append(probe)
+        else:
+            alone.append([probe])
+    return [*groups.values(), *alone]
 
 
 def run_probes(
@@ -222,8 +301,10 @@ def run_probes(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: Callable[[str], None] = print,
     executor: str = DEFAULT_EXECUTOR,
+    python: str | None = None,
 ) -> ProbeRunReport:
-    """Run the probes not yet recorded for env_key (their baselines run again when needed for comparison)."""
+    """Run the probes not yet recorded for env_key (their baselines run again when needed for comparison);
+    `python` runs the workers under another interpreter (the env_key's own, for another release)."""
     started = time.perf_counter()
     report = ProbeRunReport(env_key, planned=len(probes))
     recorded = recorded_probe_ids(env_key)
@@ -241,8 +322,16 @@ def run_probes(
     waiting: list[tuple[Probe, dict]] = []
     last_write = time.monotonic()
 
+    expected_version = env_key.split("|")[0].partition("==")[2]
+
     def record(probe: Probe, result: dict) -> None:
         nonlocal last_write
+        found = result.get("library_version")
+        if found and expected_version and found != expected_version:
+            raise RuntimeError(
+                f"a probe worker imported neuralforecast {found}, but the probes are recorded for {env_key}: "
+                "probe another release with `fcast registry probe --version V`"
+            )
         results[probe.probe_id] = result
         if probe.probe_id in recorded:
             return  # a baseline run again only for comparison
@@ -258,10 +347,10 @@ def run_probes(
             last_write = time.monotonic()
 
     def _finish(probe: Probe, result: dict) -> None:
-        outcome, difference = compare_with_baseline(result, results.get(probe.baseline_id))
-        report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        comparison = compare_with_baseline(result, results.get(probe.baseline_id), probe)
+        report.outcomes[comparison.outcome] = report.outcomes.get(comparison.outcome, 0) + 1
         report.run += 1
-        buffer.append(_row(env_key, probe, result, outcome, difference))
+        buffer.append(_row(env_key, probe, result, comparison))
         if report.run % 250 == 0:
             progress(f"  {report.run}/{len(pending)} probes ({time.perf_counter() - started:.0f}s)")
 
@@ -271,9 +360,9 @@ def run_probes(
                 warehouse.insert_rows(REGISTRY_PROBES, buffer)
             buffer.clear()
 
-    pool = ProbePool(workers, timeout_s, executor)
+    pool = ProbePool(workers, timeout_s, executor, python)
     try:
-        pool.run(to_run, record)
+        pool.run_groups(fit_groups(to_run), record)
     finally:
         pool.close()
         for probe, result in waiting:

@@ -1,12 +1,20 @@
-"""Execute one probe spec against the installed neuralforecast, in a worker process.
+"""Execute probe specs against the installed neuralforecast, in a worker process.
 
 A spec is plain JSON: the model and its arguments, the loss, the NeuralForecast and fit arguments,
-the data variant, and the method under test with its arguments. The result says what happened
-and carries the output's numbers so the parent can tell an ignored argument from an effective one.
+the data variant, and the method under test with its arguments. A result says what happened and
+carries what the call let us observe, so the parent can tell an effective argument from one whose
+effect this probe cannot see: the forecast's numbers, the training-loss and validation-loss curves,
+the learning rate at every step, and the library's warnings.
+
+Probes that share everything up to the fitted object (same model, loss, data and fit arguments)
+run as one group: one fit, then every predict, predict_insample and save/load call against a copy
+of that fitted object (`execute_group`), so a call that mutates it cannot leak into the next.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 import logging
 import math
@@ -14,11 +22,15 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-SERIES_LENGTH = 48
+from fcast.probe.definitions import CALL_KEYS, FITTED_METHODS, TINY_DATA
+
 MAX_VALUES = 400
+# Warnings about the libraries' own future or logging, not about the call under test.
+NOISE_CATEGORIES = ("DeprecationWarning", "FutureWarning", "PendingDeprecationWarning", "PossibleUserWarning")
 
 
 def quiet() -> None:
@@ -28,14 +40,23 @@ def quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def warm_up() -> None:
+    """The library's imports, before the first probe's clock starts."""
+    import neuralforecast.auto
+    import neuralforecast.losses.pytorch
+    import neuralforecast.models  # noqa: F401
+    import pandas  # noqa: F401
+    import pytorch_lightning  # noqa: F401
+    from neuralforecast import NeuralForecast  # noqa: F401
+
+
 def tiny_data(spec: dict):
-    """Two short series with a future, a historical and a static exogenous column."""
+    """Short series with a future, a historical and a static exogenous column (shape from TINY_DATA)."""
     import numpy as np
     import pandas as pd
 
-    data = spec.get("data", {})
-    series = int(data.get("series", 2))
-    length = int(data.get("length", SERIES_LENGTH))
+    data = {**TINY_DATA, **spec.get("data", {})}
+    series, length = int(data["series"]), int(data["length"])
     generator = np.random.default_rng(7)
     ids = np.repeat([f"s{i}" for i in range(series)], length)
     steps = np.tile(np.arange(1, length + 1), series)
@@ -52,7 +73,7 @@ def tiny_data(spec: dict):
             "hist_1": generator.normal(0, 1, len(steps)),
         }
     )
-    static = pd.DataFrame({"unique_id": [f"s{i}" for i in range(series)], "stat_1": np.arange(series, dtype=float)})
+    static = pd.DataFrame({"unique_id": [f"s{i}" for i in range(series)], "stat_1": np.arange(series) * 4.0 + 3.0})
     return df, static
 
 
@@ -63,6 +84,42 @@ def _tagged_object(value: Any) -> Any:
 
         return make_prediction_intervals(value)
     return value
+
+
+def _learning_rate_trace():
+    """A Lightning callback that records the learning rate of every training step and after the last."""
+    import pytorch_lightning as pl
+
+    class LearningRateTrace(pl.Callback):
+        def __init__(self) -> None:
+            self.rates: list[float] = []
+
+        def _record(self, trainer) -> None:
+            if trainer.optimizers:
+                self.rates.append(float(trainer.optimizers[0].param_groups[0]["lr"]))
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            self._record(trainer)
+
+        def on_train_end(self, trainer, pl_module) -> None:
+            self._record(trainer)
+
+    return LearningRateTrace()
+
+
+def _trace_learning_rate(model) -> None:
+    """Attach the tracer after the model saved its hyperparameters, so they stay as a user has them."""
+    trainer_kwargs = getattr(model, "trainer_kwargs", None)
+    if isinstance(trainer_kwargs, dict):
+        trainer_kwargs["callbacks"] = [*(trainer_kwargs.get("callbacks") or []), _learning_rate_trace()]
+
+
+def _default_space(auto_class, kwargs: dict, spec: dict):
+    """The optuna search space an Auto class uses when config is None."""
+    arguments = {"h": kwargs["h"], "backend": "optuna"}
+    if "n_series" in inspect.signature(auto_class.get_default_config).parameters and "n_series" in kwargs:
+        arguments["n_series"] = kwargs["n_series"]
+    return auto_class.get_default_config(**arguments)
 
 
 def build_model(spec: dict):
@@ -78,21 +135,27 @@ def build_model(spec: dict):
             if spec.get(key):
                 kwargs[key] = make_loss(spec[key])
         config = kwargs.pop("config", None)
+        auto_class = getattr(auto, f"Auto{name}")
         if isinstance(config, dict) and config.get("__callable__"):
             fixed = config["values"]
             kwargs["config"] = lambda trial, fixed=fixed: dict(fixed)
+        elif isinstance(config, dict) and config.get("__default__"):  # config=None, with training capped
+            default_space, capped = _default_space(auto_class, kwargs, spec), config["values"]
+            kwargs["config"] = lambda trial: {**default_space(trial), **capped}
         elif config is not None:
             kwargs["config"] = config
-        return getattr(auto, f"Auto{name}")(**kwargs)
+        return auto_class(**kwargs)
     for key in ("loss", "valid_loss"):
         if spec.get(key):
             kwargs[key] = spec[key]
     if "n_series" in inspect.signature(model_class(name).__init__).parameters and "n_series" not in kwargs:
-        kwargs["n_series"] = int(spec.get("data", {}).get("series", 2))
-    return make_model(name, {**QUIET_TRAINER, **kwargs})
+        kwargs["n_series"] = int({**TINY_DATA, **spec.get("data", {})}["series"])
+    model = make_model(name, {**QUIET_TRAINER, **kwargs})
+    _trace_learning_rate(model)
+    return model
 
 
-def _futr_df(nf, df, variant: str | None, horizon: int):
+def _futr_df(nf, variant: str | None, horizon: int):
     if variant in (None, "absent"):
         return None
     future = nf.make_future_dataframe(h=horizon)
@@ -102,38 +165,55 @@ def _futr_df(nf, df, variant: str | None, horizon: int):
     return future
 
 
-def _run(spec: dict) -> Any:
-    from neuralforecast import NeuralForecast
-
-    df, static = tiny_data(spec)
-    method = spec["method"]
-    model = build_model(spec)
-    if method == "model_init":
-        return None
-    nf_kwargs = {"freq": "D" if spec.get("data", {}).get("freq") == "D" else 1, **spec.get("nf_kwargs", {})}
-    nf = NeuralForecast(models=[model], **nf_kwargs)
+def _fit_arguments(spec: dict, static) -> dict:
     fit_kwargs = {key: _tagged_object(value) for key, value in spec.get("fit_kwargs", {}).items()}
     if spec.get("with_static_df"):
         fit_kwargs["static_df"] = static
-    call = {key: _tagged_object(value) for key, value in spec.get("call_kwargs", {}).items()}
+    return fit_kwargs
+
+
+def _neuralforecast(spec: dict):
+    from neuralforecast import NeuralForecast
+
+    model = build_model(spec)
+    if spec["method"] == "model_init":
+        return None
+    nf_kwargs = {"freq": "D" if spec.get("data", {}).get("freq") == "D" else 1, **spec.get("nf_kwargs", {})}
+    return NeuralForecast(models=[model], **nf_kwargs)
+
+
+def fit(spec: dict):
+    """The fitted NeuralForecast of a spec (None for model_init), with the data it was fitted on."""
+    df, static = tiny_data(spec)
+    nf = _neuralforecast(spec)
+    if nf is not None and spec["method"] != "cross_validation":
+        nf.fit(df=df, **_fit_arguments(spec, static))
+    return nf, df, static
+
+
+def call(nf, df, static, spec: dict) -> Any:
+    """The call under test against a fitted (or, for cross_validation, unfitted) NeuralForecast."""
+    method = spec["method"]
+    if nf is None:
+        return None
+    arguments = {key: _tagged_object(value) for key, value in spec.get("call_kwargs", {}).items()}
     if method == "cross_validation":
-        return nf.cross_validation(df=df, **fit_kwargs, **call)
-    nf.fit(df=df, **fit_kwargs)
-    horizon = int(call.get("h", spec.get("model_kwargs", {}).get("h", 2)))
+        return nf.cross_validation(df=df, **_fit_arguments(spec, static), **arguments)
+    horizon = int(arguments.get("h", spec.get("model_kwargs", {}).get("h", 2)))
     if method in ("fit", "neuralforecast_init", "auto_fit"):
-        return nf.predict(futr_df=_futr_df(nf, df, spec.get("futr_df"), horizon))
+        return nf.predict(futr_df=_futr_df(nf, spec.get("futr_df"), horizon))
     if method == "predict":
         if spec.get("predict_static_df"):
-            call["static_df"] = static
-        return nf.predict(futr_df=_futr_df(nf, df, spec.get("futr_df"), horizon), **call)
+            arguments["static_df"] = static
+        return nf.predict(futr_df=_futr_df(nf, spec.get("futr_df"), horizon), **arguments)
     if method == "predict_insample":
-        return nf.predict_insample(**call)
+        return nf.predict_insample(**arguments)
     if method == "save_load":
-        return _save_and_load(nf, spec, call)
+        return _save_and_load(nf, spec, arguments)
     raise ValueError(f"unknown probe method {method!r}")
 
 
-def _save_and_load(nf, spec: dict, call: dict):
+def _save_and_load(nf, spec: dict, arguments: dict):
     from neuralforecast import NeuralForecast
 
     with tempfile.TemporaryDirectory() as folder:
@@ -141,7 +221,7 @@ def _save_and_load(nf, spec: dict, call: dict):
         if spec.get("path_variant") == "existing":
             path.mkdir(parents=True, exist_ok=True)
             (path / "placeholder.txt").write_text("x")
-        nf.save(path=str(path), **call)
+        nf.save(path=str(path), **arguments)
         loaded = NeuralForecast.load(path=str(path), **spec.get("load_kwargs", {}))
         return loaded.predict()
 
@@ -159,30 +239,142 @@ def _numbers(output: Any) -> tuple[int, list[str], list[float]]:
     return len(output), [str(column) for column in output.columns], values
 
 
-def execute(spec: dict) -> dict:
-    """Run the spec; never raises. outcome: ok, raised or nan_output (ignored is decided by the parent)."""
-    quiet()
-    started = time.perf_counter()
-    try:
-        output = _run(spec)
-    except BaseException as error:
-        return {
-            "outcome": "raised",
-            "error_type": type(error).__name__,
-            "error_message": str(error)[:2000],
-            "duration_seconds": time.perf_counter() - started,
-            "output_rows": 0,
-            "output_columns": [],
-            "values": [],
-        }
+def _trained_model(nf):
+    if nf is None or not getattr(nf, "models", None):
+        return None
+    model = nf.models[0]
+    if hasattr(model, "train_trajectories"):
+        return model
+    return getattr(model, "model", None)  # an Auto model keeps its best model in .model
+
+
+def training_observations(nf) -> dict[str, list[float]]:
+    """The training-loss and validation-loss curves and the learning rate per step of the fitted model."""
+    model = _trained_model(nf)
+    if model is None:
+        return {}
+    observed = {
+        "train_loss": [float(loss) for _, loss in getattr(model, "train_trajectories", [])],
+        "valid_loss": [float(loss) for _, loss in getattr(model, "valid_trajectories", [])],
+    }
+    for callback in (getattr(model, "trainer_kwargs", {}) or {}).get("callbacks", []) or []:
+        if hasattr(callback, "rates"):
+            observed["learning_rate"] = list(callback.rates)
+    return observed
+
+
+def _library_warnings(caught: list) -> list[str]:
+    messages = []
+    for warning in caught:
+        if warning.category.__name__ in NOISE_CATEGORIES:
+            continue
+        messages.append(f"{warning.category.__name__}: {warning.message}"[:300])
+    return list(dict.fromkeys(messages))
+
+
+@functools.cache
+def library_version() -> str:
+    from importlib.metadata import version
+
+    return version("neuralforecast")
+
+
+def _raised(error: BaseException, seconds: float, caught: list[str]) -> dict:
+    return {
+        "library_version": library_version(),
+        "outcome": "raised",
+        "error_type": type(error).__name__,
+        "error_message": str(error)[:2000],
+        "duration_seconds": seconds,
+        "output_rows": 0,
+        "output_columns": [],
+        "values": [],
+        "observed": {},
+        "warnings": caught,
+    }
+
+
+def _finished(output: Any, nf, seconds: float, caught: list[str]) -> dict:
     rows, columns, values = _numbers(output)
+    observed = {"forecast": values, **training_observations(nf)}
     has_nan = any(math.isnan(value) for value in values)
     return {
+        "library_version": library_version(),
         "outcome": "nan_output" if has_nan else "ok",
         "error_type": "",
         "error_message": "",
-        "duration_seconds": time.perf_counter() - started,
+        "duration_seconds": seconds,
         "output_rows": rows,
         "output_columns": columns,
         "values": values,
+        "observed": observed,
+        "warnings": caught,
     }
+
+
+class _Recorder:
+    """Catches the library's warnings of one stage (the filters are restored afterwards)."""
+
+    def __enter__(self) -> list:
+        self._context = warnings.catch_warnings(record=True)
+        caught = self._context.__enter__()
+        warnings.simplefilter("always")
+        return caught
+
+    def __exit__(self, *exc_info) -> None:
+        self._context.__exit__(*exc_info)
+
+
+def execute(spec: dict) -> dict:
+    """Run one spec; never raises. outcome: ok, raised or nan_output (the rest is decided by the parent)."""
+    quiet()
+    started = time.perf_counter()
+    with _Recorder() as caught:
+        try:
+            nf, df, static = fit(spec)
+            output = call(nf, df, static, spec)
+        except BaseException as error:
+            return _raised(error, time.perf_counter() - started, _library_warnings(caught))
+        return _finished(output, nf, time.perf_counter() - started, _library_warnings(caught))
+
+
+def execute_group(members: list[tuple[str, dict]], started: Callable[[str], None]) -> Iterator[tuple[str, dict]]:
+    """Fit once for members that share their fit, then run each member's call on a copy of the fitted object."""
+    quiet()
+    first_id, first_spec = members[0]
+    started(first_id)
+    clock = time.perf_counter()
+    with _Recorder() as caught:
+        try:
+            fitted, df, static = fit(first_spec)
+        except BaseException as error:
+            failure = _raised(error, time.perf_counter() - clock, _library_warnings(caught))
+            fit_warnings = failure["warnings"]
+        else:
+            failure, fit_warnings = None, _library_warnings(caught)
+    fit_seconds = time.perf_counter() - clock
+    for index, (probe_id, spec) in enumerate(members):
+        if index:
+            started(probe_id)
+        if failure is not None:  # the same fit fails the same way for every member
+            yield probe_id, failure
+            continue
+        clock = time.perf_counter()
+        with _Recorder() as caught:
+            try:
+                nf = copy.deepcopy(fitted)
+                output = call(nf, df, static, spec)
+            except BaseException as error:
+                result = _raised(error, 0.0, fit_warnings + _library_warnings(caught))
+            else:
+                result = _finished(output, nf, 0.0, list(dict.fromkeys(fit_warnings + _library_warnings(caught))))
+        result["duration_seconds"] = time.perf_counter() - clock + (fit_seconds if index == 0 else 0.0)
+        yield probe_id, result
+
+
+def shares_fit(spec: dict) -> bool:
+    return spec["method"] in FITTED_METHODS
+
+
+def fit_part(spec: dict) -> dict:
+    return {key: value for key, value in spec.items() if key not in CALL_KEYS}

@@ -13,10 +13,12 @@ a fast test. Keys of `parameters` and `allowed`:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fcast import db
+from fcast.registry.environment import distribution_version, version_sort_key
 
 TRAINER = "trainer"
 TRAINER_SYMBOL = "pytorch_lightning.trainer.trainer.Trainer.__init__"
@@ -25,6 +27,16 @@ LOSS_PREFIX = "neuralforecast.losses.pytorch."
 PREDICTION_INTERVALS_SYMBOL = "neuralforecast.utils.PredictionIntervals.__init__"
 STRICT_SOURCES = ("library_check", "literal_annotation")
 FAILING_OUTCOMES = ("raised", "timeout", "crashed", "nan_output")
+# The class-scope flags of marts.registry_capability_history kept per scanned version.
+HISTORY_FLAGS = (
+    "exogenous_futr",
+    "exogenous_hist",
+    "exogenous_stat",
+    "exogenous_cat",
+    "multivariate",
+    "recurrent",
+    "can_build",
+)
 
 
 def owner_of(symbol: str) -> str | None:
@@ -50,6 +62,7 @@ class ProbeFact:
     probe_id: str
     error: str
     spec: dict = field(default_factory=dict, hash=False)
+    context: dict = field(default_factory=dict, hash=False)  # series_count, series_length, context_label
 
     @property
     def failed(self) -> bool:
@@ -74,6 +87,9 @@ class RegistryFacts:
     selectors: dict[tuple[str, str], int]
     futr_horizon: dict[str, int]
     panel_features: dict[str, set[str]]
+    # model class -> [(version, {flag: bool})], oldest first: every scanned release of neuralforecast
+    # (marts.registry_capability_history; empty until the registry marts are built).
+    capability_history: dict[str, list[tuple[str, dict[str, bool]]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -109,6 +125,24 @@ class RegistryFacts:
 
     def probe(self, model: str, method: str, argument: str, value_label: str) -> ProbeFact | None:
         return self.probes.get((model, method, argument, value_label))
+
+    def scanned_versions(self) -> list[str]:
+        """Every neuralforecast release of the capability history, oldest first."""
+        found = {version for history in self.capability_history.values() for version, _ in history}
+        return sorted(found, key=_version_order)
+
+    def capability_versions(self, model: str, flag: str) -> tuple[list[str], list[str]]:
+        """(releases where the model has the flag, releases where it has not), oldest first; a release
+        that lacks the model is in neither."""
+        history = sorted(self.capability_history.get(model, []), key=lambda item: _version_order(item[0]))
+        with_flag = [version for version, flags in history if flags.get(flag)]
+        without_flag = [version for version, flags in history if not flags.get(flag)]
+        return with_flag, without_flag
+
+    def capability_changed(self, model: str, flag: str) -> bool:
+        """Whether the flag differs among the scanned releases that hold the model."""
+        with_flag, without_flag = self.capability_versions(model, flag)
+        return bool(with_flag) and bool(without_flag)
 
     def for_prober(self):
         """The view the probe matrix is built from (fcast.probe.definitions.RegistryView)."""
@@ -152,7 +186,37 @@ class RegistryFacts:
                 name, _, value = entry["variant"].partition("=")
                 kwargs[name] = json.loads(value) if value.replace(".", "", 1).isdigit() else value
             loss_specs.append((label, {"class": entry["class"], "kwargs": kwargs}))
-        return RegistryView(models, parameters, allowed, loss_specs, list(dict.fromkeys(scalers)))
+        call_defaults = {
+            owner: {name: info["default_repr"] for name, info in found.items()}
+            for owner, found in self.parameters.items()
+            if owner.startswith("NeuralForecast.")
+        }
+        return RegistryView(models, parameters, allowed, loss_specs, list(dict.fromkeys(scalers)), call_defaults)
+
+
+def _version_order(version: str) -> tuple[str, str]:
+    return version_sort_key(version), version
+
+
+def version_ranges(versions: Iterable[str], scanned: Iterable[str]) -> str:
+    """The versions as contiguous runs among the scanned ones: '3.3.0', '3.1.3–3.1.4', '3.0.2 and 3.2.2–3.3.0'.
+
+    A run is broken by any scanned version that is not among `versions` ('none' when there are none).
+    """
+    chosen = set(versions)
+    runs: list[list[str]] = []
+    previous_chosen = False
+    for version in sorted(chosen | set(scanned), key=_version_order):
+        if version in chosen:
+            if previous_chosen:
+                runs[-1].append(version)
+            else:
+                runs.append([version])
+        previous_chosen = version in chosen
+    parts = [run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _columns(warehouse: db.Warehouse, schema: str, table: str) -> set[str]:
@@ -164,13 +228,16 @@ def _columns(warehouse: db.Warehouse, schema: str, table: str) -> set[str]:
 
 
 def latest_env_key(warehouse: db.Warehouse) -> str:
+    """The most recent scan of the installed neuralforecast release (the one the trainer runs), else the
+    most recent scan of any release: scanning another release (`--version`) does not change it."""
     rows = warehouse.fetchall(
-        "select env_key from raw.registry_environments where library = 'neuralforecast' and status = 'scanned' "
-        "order by scanned_at desc"
+        "select env_key, library_version from raw.registry_environments "
+        "where library = 'neuralforecast' and status = 'scanned' order by scanned_at desc"
     )
     if not rows:
         raise LookupError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
-    return rows[0][0]
+    installed = distribution_version("neuralforecast")
+    return next((key for key, version in rows if version == installed), rows[0][0])
 
 
 def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
@@ -241,14 +308,18 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         )
     }
     probes = {}
-    for model, method, argument, label, outcome, probe_id, error_type, message, spec in warehouse.fetchall(
+    for row in warehouse.fetchall(
         "select model_class, method, argument, value_label, outcome, probe_id, error_type, error_message, "
-        "case when outcome in ('raised', 'timeout', 'crashed', 'nan_output') then spec_json else '{}' end "
-        "from raw.registry_probes where env_key = ? and coalesce(probe_kind, 'library') = 'library'",
+        "case when outcome in ('raised', 'timeout', 'crashed', 'nan_output') then spec_json else '{}' end, "
+        "series_count, series_length, coalesce(context_label, '') "
+        "from raw.registry_probes where env_key = ? and coalesce(probe_kind, 'library') = 'library' "
+        "order by coalesce(probe_version, '1'), probed_at",  # a newer definition of the same probe wins
         (env_key,),
     ):
+        model, method, argument, label, outcome, probe_id, error_type, message, spec = row[:9]
+        context = {"series_count": row[9], "series_length": row[10], "context_label": row[11]}
         probes[(model, method, argument, label)] = ProbeFact(
-            outcome, probe_id, f"{error_type}: {message}".strip(": "), json.loads(spec or "{}")
+            outcome, probe_id, f"{error_type}: {message}".strip(": "), json.loads(spec or "{}"), context
         )
     removed = {}
     if warehouse.table_exists("marts", "registry_version_changes"):
@@ -260,6 +331,16 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             owner = owner_of(symbol)
             if owner is not None:
                 removed[(owner, name)] = from_version
+    capability_history: dict[str, list[tuple[str, dict[str, bool]]]] = {}
+    if warehouse.table_exists("marts", "registry_capability_history"):
+        for model, library_version, *flags in warehouse.fetchall(
+            f"select model_class, library_version, {', '.join(HISTORY_FLAGS)} "
+            "from marts.registry_capability_history where library = 'neuralforecast' "
+            "order by model_class, version_rank"
+        ):
+            capability_history.setdefault(model, []).append(
+                (library_version, {flag: bool(value) for flag, value in zip(HISTORY_FLAGS, flags, strict=True)})
+            )
     selectors, futr_horizon, panel_features = {}, {}, {}
     if warehouse.table_exists("marts", "mart_series_selectors"):
         for game, selector, n_series in warehouse.fetchall(
@@ -296,6 +377,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         selectors,
         futr_horizon,
         panel_features,
+        capability_history=capability_history,
     )
 
 
@@ -316,6 +398,7 @@ def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: An
         "selectors": {},
         "futr_horizon": {},
         "panel_features": {},
+        "capability_history": {},
     }
     values.update(overrides)
     return RegistryFacts(**values)

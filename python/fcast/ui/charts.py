@@ -8,7 +8,10 @@ import pandas as pd
 MIB = 1024 * 1024
 OUTCOME_COLOURS = {
     "ok": "#2b8a3e",
-    "ignored": "#adb5bd",
+    "baseline": "#74b816",
+    "not_observable": "#74c0fc",
+    "unchanged": "#ced4da",
+    "ignored": "#868e96",
     "raised": "#e03131",
     "nan_output": "#9c36b5",
     "timeout": "#f08c00",

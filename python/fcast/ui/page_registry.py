@@ -129,7 +129,8 @@ def _outcomes_tab(chosen: dict) -> None:
     outcomes = _scope(
         reads.frame(
             "select env_key, library, model_class, method, argument, value_label, outcome, verdict, "
-            "error_type, error_message, probe_id, baseline_probe_id, n_probes, n_probes_ok, duration_seconds, "
+            "context_label, outcome_reason, observed_differences, error_type, error_message, library_warnings, "
+            "probe_id, baseline_probe_id, n_probes, n_probes_ok, duration_seconds, "
             "max_abs_diff_from_baseline, probed_at from marts.probe_argument_outcomes "
             "order by model_class, method, argument"
         ),
@@ -139,8 +140,10 @@ def _outcomes_tab(chosen: dict) -> None:
     outcomes = _contains(outcomes, "method", chosen["method"])
     outcomes = _contains(outcomes, "argument", chosen["argument"])
     st.write(
-        f"{len(outcomes)} probed argument value(s): each was really called; the message is what the library raised, "
-        "the probe id is the evidence (raw.registry_probes)."
+        f"{len(outcomes)} probed argument value(s): each was really called, in the context shown (data shape, h, "
+        "steps, losses); the verdict says only what was observed (a default is the baseline, an effect the probe "
+        "cannot see is 'not observable' with the reason); the message is what the library raised, the probe id "
+        "is the evidence (raw.registry_probes)."
     )
     if outcomes.empty:
         return
