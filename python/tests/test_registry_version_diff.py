@@ -222,5 +222,5 @@ def test_another_release_is_probed_under_its_own_interpreter(duckdb_env):
         )
     assert len(probes) > 10 and set(probes.env_key) == {next(k for k in probes.env_key if f"=={version}|" in k)}
     baseline = probes[(probes.method == "fit") & (probes.argument == "")]
-    assert list(baseline.outcome) == ["ok"]
+    assert len(baseline) and set(baseline.outcome) == {"ok"}  # the baselines ran under that release
     assert probes.context_label.str.contains("2 series x 24 points").all()

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import queue
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -51,11 +52,15 @@ class ProbeRunReport:
 DEFAULT_EXECUTOR = "fcast.probe.scenarios:execute"
 
 
-def _worker(tasks, results, executor: str, error_log: str) -> None:
+def _worker(tasks, results, executor: str, error_log: str, own_packages_first: bool = False) -> None:
     """Runs tasks of one or more (probe_id, spec) members; an executor module with `execute_group` runs a
     group of several members itself (one shared fit), otherwise each member runs alone."""
     import importlib
 
+    if own_packages_first:  # spawn hands the child the parent's sys.path: put this interpreter's release first
+        import sysconfig
+
+        sys.path.insert(0, sysconfig.get_paths()["purelib"])
     import torch
 
     from fcast.probe.scenarios import quiet
@@ -107,8 +112,9 @@ class ProbePool:
         self, workers: int, timeout_s: float, executor: str = DEFAULT_EXECUTOR, python: str | None = None
     ) -> None:
         self.context = multiprocessing.get_context("spawn")
+        self.python = python
+        self.context.set_executable(python or sys.executable)  # a process-wide setting: always say which
         if python:  # workers under another interpreter (an overlay with another release of the library)
-            self.context.set_executable(python)
             package_root = str(Path(__file__).resolve().parents[2])
             os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
         self.results = self.context.Queue()
@@ -121,7 +127,7 @@ class ProbePool:
         handle, error_log = tempfile.mkstemp(prefix="fcast_probe_worker_", suffix=".log")
         os.close(handle)
         process = self.context.Process(
-            target=_worker, args=(tasks, self.results, self.executor, error_log), daemon=True
+            target=_worker, args=(tasks, self.results, self.executor, error_log, self.python is not None), daemon=True
         )
         process.start()
         return _Slot(process, tasks, error_log=error_log)
