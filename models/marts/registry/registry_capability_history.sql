@@ -1,7 +1,7 @@
 -- noqa: disable=LT02
 -- The class-scope capability flags of every model class across the scanned versions of each library.
 -- A version scanned in several environments is represented by its most recently scanned environment
--- with status 'scanned' (exactly as registry_version_changes picks it); versions are ranked by
+-- with status 'scanned' (int_registry_scanned_versions, as for registry_version_changes); versions are ranked by
 -- version_sort_key, 1 = the oldest scanned. changed_from_previous compares a model with the previous
 -- scanned version that holds the same model class (false where the class first appears), over every
 -- flag and auto_class, as registry_version_changes reports capability changes.
@@ -9,41 +9,13 @@
                             'multivariate', 'recurrent', 'can_build', 'auto_class'] %}
 with
 
-environments as (
-    select * from {{ ref('stg_raw__registry_environments') }}
-),
-
 class_capabilities as (
     select * from {{ ref('stg_raw__registry_model_capabilities') }}
     where scope = 'class'
 ),
 
-ranked_environments as (
-    select
-        env_key,
-        library,
-        library_version,
-        version_sort_key,
-        row_number() over (
-            partition by library, library_version
-            order by scanned_at desc, env_key desc
-        ) as recency
-    from environments
-    where status = 'scanned'
-),
-
 scanned_versions as (
-    select
-        env_key,
-        library,
-        library_version,
-        version_sort_key,
-        row_number() over (
-            partition by library order by version_sort_key, library_version
-        ) as version_rank,
-        count(*) over (partition by library) as n_versions
-    from ranked_environments
-    where recency = 1
+    select * from {{ ref('int_registry_scanned_versions') }}
 ),
 
 history as (

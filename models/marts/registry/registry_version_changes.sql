@@ -1,15 +1,16 @@
 -- noqa: disable=LT02
 -- What changed between consecutive scanned versions of each library. Versions are ordered by
 -- version_sort_key; a version scanned in several environments is represented by its most recently
--- scanned environment with status 'scanned'. One row per change: symbols added or removed,
--- parameters added or removed (of callables present in both versions), defaults and normalized
--- types changed, and class-scope capability flags changed (symbol holds the model class there).
+-- scanned environment with status 'scanned' (int_registry_scanned_versions). One row per change:
+-- symbols added or removed, parameters added or removed (of callables present in both versions),
+-- defaults and normalized types changed, and class-scope capability flags changed (symbol holds the
+-- model class there).
 {%- set boolean_flags = ['exogenous_futr', 'exogenous_hist', 'exogenous_stat', 'exogenous_cat',
                          'multivariate', 'recurrent', 'can_build'] %}
 with
 
-environments as (
-    select * from {{ ref('stg_raw__registry_environments') }}
+scanned_versions as (
+    select * from {{ ref('int_registry_scanned_versions') }}
 ),
 
 symbols as (
@@ -25,33 +26,14 @@ class_capabilities as (
     where scope = 'class'
 ),
 
-ranked_environments as (
-    select
-        env_key,
-        library,
-        library_version,
-        version_sort_key,
-        row_number() over (
-            partition by library, library_version
-            order by scanned_at desc, env_key desc
-        ) as recency
-    from environments
-    where status = 'scanned'
-),
-
 consecutive_versions as (
     select
         library,
         env_key as from_env_key,
         library_version as from_version,
-        lead(env_key) over (
-            partition by library order by version_sort_key, library_version
-        ) as to_env_key,
-        lead(library_version) over (
-            partition by library order by version_sort_key, library_version
-        ) as to_version
-    from ranked_environments
-    where recency = 1
+        lead(env_key) over (partition by library order by version_rank) as to_env_key,
+        lead(library_version) over (partition by library order by version_rank) as to_version
+    from scanned_versions
 ),
 
 version_pairs as (
