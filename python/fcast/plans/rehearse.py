@@ -301,10 +301,10 @@ def _stored(env_key: str, probe_ids: list[str]) -> dict[str, Rehearsal]:
 
 def rehearsal_context(row: RunPlanRow, inputs) -> dict:
     """The context a rehearsal ran in, as the probe matrix records it: the row's real data and arguments."""
-    from fcast.probe.definitions import context_label, integer_or_none, loss_label
+    from fcast.probe.definitions import integer_or_none, loss_label
 
     lengths = inputs.df.groupby("unique_id").size() if len(inputs.df) else None
-    context = {
+    return {
         "series_count": len(inputs.unique_ids),
         "series_length": int(lengths.max()) if lengths is not None else 0,
         "horizon": row.horizon,
@@ -316,11 +316,10 @@ def rehearsal_context(row: RunPlanRow, inputs) -> dict:
         "val_size": int(row.fit.get("val_size") or 0),
         "exogenous": ",".join(kind for kind in ("futr", "hist", "stat") if row.feature_list(kind)),
     }
-    return {**context, "context_label": context_label(context)}
 
 
 def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, result: dict) -> tuple:
-    from fcast.probe.runner import CONTEXT_COLUMNS
+    from fcast.probe.definitions import context_columns
 
     spec = {"row": rehearsed_spec(row), "data_version": inputs.data_version, "stage_seconds": rehearsal.stage_seconds}
     context = rehearsal_context(row, inputs)
@@ -347,8 +346,7 @@ def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, resu
             "probe_kind": "plan",
             "failed_stage": rehearsal.stage,
             "question": "runs",
-            **{name: context[key] for name, key in CONTEXT_COLUMNS.items()},
-            "context_label": context["context_label"],
+            **context_columns(context),
         }
     )
 

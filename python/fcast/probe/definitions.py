@@ -129,6 +129,26 @@ def context_label(context: dict) -> str:
     return ", ".join(parts)
 
 
+# raw.registry_probes column -> key of probe_context
+CONTEXT_COLUMNS = {
+    "series_count": "series_count",
+    "series_length": "series_length",
+    "horizon": "horizon",
+    "input_size": "input_size",
+    "max_steps": "max_steps",
+    "windows_batch_size": "windows_batch_size",
+    "loss_label": "loss",
+    "valid_loss_label": "valid_loss",
+    "val_size": "val_size",
+    "exogenous_kinds": "exogenous",
+}
+
+
+def context_columns(context: dict) -> dict:
+    """A probe context as the raw.registry_probes columns that hold it (the label included)."""
+    return {**{name: context[key] for name, key in CONTEXT_COLUMNS.items()}, "context_label": context_label(context)}
+
+
 def spec_id(spec: dict) -> str:
     payload = json.dumps({"probe_version": PROBE_VERSION, "spec": spec}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from fcast import db
 from fcast.ingest.records import utc_now
-from fcast.probe.definitions import PROBE_VERSION, Probe, RegistryView, context_label
+from fcast.probe.definitions import PROBE_VERSION, Probe, RegistryView, context_columns
 from fcast.probe.observations import TOLERANCE, Comparison, compare_with_baseline
 from fcast.raw_schema import REGISTRY_PROBES
 
@@ -267,25 +267,9 @@ def _row(env_key: str, probe: Probe, result: dict, comparison: Comparison) -> tu
             "outcome_reason": comparison.reason[:2000],
             "observed_differences": ", ".join(comparison.differs_in)[:200],
             "library_warnings": "\n".join(result.get("warnings", []))[:4000],
-            **{name: context[key] for name, key in CONTEXT_COLUMNS.items()},
-            "context_label": context_label(context),
+            **context_columns(context),
         }
     )
-
-
-# raw.registry_probes column -> key of fcast.probe.definitions.probe_context
-CONTEXT_COLUMNS = {
-    "series_count": "series_count",
-    "series_length": "series_length",
-    "horizon": "horizon",
-    "input_size": "input_size",
-    "max_steps": "max_steps",
-    "windows_batch_size": "windows_batch_size",
-    "loss_label": "loss",
-    "valid_loss_label": "valid_loss",
-    "val_size": "val_size",
-    "exogenous_kinds": "exogenous",
-}
 
 
 def fit_groups(probes: list[Probe]) -> list[list[Probe]]:

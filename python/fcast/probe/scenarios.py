@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fcast.probe.definitions import CALL_KEYS, FITTED_METHODS, TINY_DATA
+from fcast.probe.definitions import TINY_DATA
 
 MAX_VALUES = 400
 # Warnings about the libraries' own future or logging, not about the call under test.
@@ -370,11 +370,3 @@ def execute_group(members: list[tuple[str, dict]], started: Callable[[str], None
                 result = _finished(output, nf, 0.0, list(dict.fromkeys(fit_warnings + _library_warnings(caught))))
         result["duration_seconds"] = time.perf_counter() - clock + (fit_seconds if index == 0 else 0.0)
         yield probe_id, result
-
-
-def shares_fit(spec: dict) -> bool:
-    return spec["method"] in FITTED_METHODS
-
-
-def fit_part(spec: dict) -> dict:
-    return {key: value for key, value in spec.items() if key not in CALL_KEYS}
