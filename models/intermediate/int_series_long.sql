@@ -1,4 +1,5 @@
 -- Every series in neuralforecast's long format: the lottery slots and the uploaded panels.
+-- ds is the position on the dataset's time axis (the draw number of a game); ds_time its timestamp.
 with
 
 lottery as (
@@ -7,6 +8,8 @@ lottery as (
         cast(draw_no as bigint) as ds,
         cast(slot_value as float8) as y,
         draw_date,
+        cast(draw_date as timestamp) as ds_time,
+        cast('' as varchar) as filled_by,
         cast('lottery' as varchar) as dataset_name,
         game_code,
         slot_index
@@ -18,7 +21,9 @@ panels as (
         unique_id,
         ds,
         y,
-        ds_date as draw_date,
+        cast(ds_time as date) as draw_date,
+        ds_time,
+        filled_by,
         dataset_name,
         cast(null as varchar) as game_code,
         cast(null as integer) as slot_index

@@ -18,32 +18,70 @@ def _print_load_report(report) -> None:
         print(f"  conflict: {conflict}")
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def _refresh_after_ingest(written_tables: tuple[str, ...], args: argparse.Namespace) -> int:
+    """Rebuild the models downstream of what was loaded, or say what to run: marts never lag silently."""
+    from fcast.dbt_runner import downstream_selection, marts_built, refresh_downstream
+
+    selection = " ".join(downstream_selection(list(written_tables)))
+    if getattr(args, "no_build", False):
+        print(f"next: `fcast build {selection}` refreshes the marts (plans read them)")
+        return 0
+    if not marts_built():
+        print("next: `fcast build` (this warehouse has never been built; plans read the marts)")
+        return 0
+    print(f"refreshing the marts downstream: dbt build {selection}", flush=True)
+    result = refresh_downstream(list(written_tables), capture=True)
+    if result.returncode != 0:
+        print((result.stdout or "")[-3000:], file=sys.stderr)
+        print(f"error: the marts did not rebuild; fix the above and run `fcast build {selection}`", file=sys.stderr)
+        return 1
+    print("marts refreshed")
+    return 0
+
+
+def _ingest_panels(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from fcast.ingest import panel
+    from fcast.ingest.records import IngestError
+
+    if not args.paths:
+        print("fcast ingest --panel NAME needs at least one CSV or Parquet file", file=sys.stderr)
+        return 2
+    problems = unreadable = added = 0
+    for spec in args.paths:
+        try:
+            if args.futr:
+                report = panel.load_panel_futr(Path(spec), args.panel)
+            else:
+                options = panel.PanelOptions(args.freq, panel.parse_gap_policy(args.fill_gaps), args.season_length)
+                report = panel.load_panel(Path(spec), args.panel, options=options)
+        except IngestError as error:
+            print(f"error: {error}", file=sys.stderr)
+            unreadable += 1
+            continue
+        _print_load_report(report)
+        for line in report.gap_lines():
+            print(f"  {line}")
+        problems += len(report.rejects)
+        added += report.added
+    refreshed = _refresh_after_ingest(panel.WRITTEN_TABLES, args) if added or problems else 0
+    return 1 if unreadable or refreshed or (problems and args.strict) else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     from fcast import db
-    from fcast.ingest.loader import load_draws
-    from fcast.ingest.panel import load_panel
+    from fcast.ingest.loader import WRITTEN_TABLES, load_draws
     from fcast.ingest.records import IngestError
     from fcast.ingest.sources import read_source, shipped_history
 
     db.ensure_raw_tables()
-    problems = unreadable = 0
     if args.panel:
-        if not args.paths:
-            print("fcast ingest --panel NAME needs at least one CSV or Parquet file", file=sys.stderr)
-            return 2
-        for spec in args.paths:
-            try:
-                report = load_panel(Path(spec), args.panel)
-            except IngestError as error:
-                print(f"error: {error}", file=sys.stderr)
-                unreadable += 1
-                continue
-            _print_load_report(report)
-            problems += len(report.rejects)
-        return 1 if unreadable or (problems and args.strict) else 0
-
+        return _ingest_panels(args)
+    if args.futr or args.freq or args.fill_gaps or args.season_length:
+        print("--futr, --freq, --fill-gaps and --season-length describe panels: add --panel DATASET", file=sys.stderr)
+        return 2
+    problems = unreadable = added = 0
     sources = [(spec, args.game) for spec in args.paths] or [
         (str(path), game_code) for game_code, path in shipped_history()
     ]
@@ -56,7 +94,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             continue
         _print_load_report(report)
         problems += len(report.rejects) + len(report.conflicts)
-    return 1 if unreadable or (problems and args.strict) else 0
+        added += report.added
+    refreshed = _refresh_after_ingest(WRITTEN_TABLES, args) if added or problems else 0
+    return 1 if unreadable or refreshed or (problems and args.strict) else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -443,7 +483,17 @@ def cmd_main(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     print(f"fcast main on {db.describe_target()}")
-    ingest_args = argparse.Namespace(paths=[], game=None, panel=None, strict=False)
+    ingest_args = argparse.Namespace(
+        paths=[],
+        game=None,
+        panel=None,
+        strict=False,
+        futr=False,
+        freq=None,
+        fill_gaps=None,
+        season_length=None,
+        no_build=True,  # the main job builds everything next
+    )
     if cmd_ingest(ingest_args) != 0:
         return 1
     if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, version=None, force=False)) != 0:
@@ -515,6 +565,26 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--game", help="game code (guessed from the file name or the number count when omitted)")
     ingest.add_argument("--panel", metavar="DATASET", help="the files are unique_id/ds/y panels for this dataset")
     ingest.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected or conflicting")
+    ingest.add_argument(
+        "--futr", action="store_true", help="with --panel: the files hold future values of fut_ columns (no y)"
+    )
+    ingest.add_argument(
+        "--freq",
+        help="with --panel: the pandas frequency of ds (D, W-SUN, MS, ME, h, ...) or an integer step; "
+        "inferred when omitted",
+    )
+    ingest.add_argument(
+        "--fill-gaps",
+        metavar="POLICY",
+        help="with --panel: missing timestamps are named per series and reject the series (reject, the default), "
+        "or are filled: interpolate, ffill, bfill or value:<number> (filled rows are flagged)",
+    )
+    ingest.add_argument(
+        "--season-length", type=int, help="with --panel: periods per season for seasonal naive (default from freq)"
+    )
+    ingest.add_argument(
+        "--no-build", action="store_true", help="do not rebuild the marts downstream (print the command instead)"
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     build = commands.add_parser(

@@ -34,3 +34,19 @@ def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.Completed
     if arguments and arguments[0] not in ("deps", "clean", "--version") and "--target" not in arguments:
         command += ["--target", target]
     return subprocess.run(command, cwd=paths.project_dir(), env=env, check=False, text=True, capture_output=capture)
+
+
+def downstream_selection(raw_table_names: list[str]) -> list[str]:
+    """`--select source:raw.<t>+ ...`: every model downstream of the raw tables a step wrote (one place)."""
+    return ["--select", *(f"source:raw.{name}+" for name in raw_table_names)]
+
+
+def marts_built() -> bool:
+    """Whether `dbt build` has run on this warehouse (its seeds and marts exist), so a partial rebuild can work."""
+    with db.connect(read_only=True) as warehouse:
+        return warehouse.table_exists("marts", "mart_datasets")
+
+
+def refresh_downstream(raw_table_names: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+    """`dbt build` of the models downstream of the raw tables a step wrote (their tests included)."""
+    return run_dbt(["build", *downstream_selection(raw_table_names)], capture=capture)

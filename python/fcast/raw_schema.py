@@ -137,6 +137,32 @@ INGEST_FILES = RawTable(
     primary_key=("file_hash", "subject"),
 )
 
+# Added by migration 0004: the timestamp of a date panel's ds (its grid index) and how a gap row was filled.
+PANEL_OBSERVATION_TIME_COLUMNS = (
+    ("ds_time", "timestamp"),
+    ("filled_by", "varchar(32) default ''"),  # '' for a row of the file, else the fill method (interpolate, ...)
+)
+
+PANEL_DATASETS = RawTable(
+    name="panel_datasets",
+    description="One row per panel dataset: its time axis (integer steps, or dates at a pandas frequency with the "
+    "grid origin), the season length of its seasonal naive baseline, and where each came from.",
+    columns=(
+        ("dataset_name", "varchar(64) not null"),
+        ("time_kind", "varchar(16) not null"),
+        ("freq", "varchar(32) not null"),
+        ("freq_source", "varchar(16) not null"),
+        ("origin_time", "timestamp"),
+        ("season_length", "integer not null"),
+        ("season_length_source", "varchar(16) not null"),
+        ("gap_policy", "varchar(32) not null"),
+        ("source_name", "text not null"),
+        ("file_hash", "varchar(64) not null"),
+        ("updated_at", "timestamp not null"),
+    ),
+    primary_key=("dataset_name",),
+)
+
 PANEL_OBSERVATIONS = RawTable(
     name="panel_observations",
     description="Generic unique_id/ds/y panels uploaded as datasets of their own.",
@@ -148,11 +174,14 @@ PANEL_OBSERVATIONS = RawTable(
         ("y", "float8 not null"),
         ("source_name", "text not null"),
         ("file_hash", "varchar(64) not null"),
-        ("source_row", "bigint not null"),
+        ("source_row", "bigint not null"),  # 0 for a row fcast filled into a gap
         ("loaded_at", "timestamp not null"),
+        *PANEL_OBSERVATION_TIME_COLUMNS,
     ),
     primary_key=("dataset_name", "unique_id", "ds"),
 )
+
+PANEL_EXOGENOUS_TIME_COLUMNS = (("ds_time", "timestamp"),)  # migration 0004: the date of a date panel's ds
 
 PANEL_EXOGENOUS = RawTable(
     name="panel_exogenous",
@@ -165,6 +194,7 @@ PANEL_EXOGENOUS = RawTable(
         ("feature_value", "float8 not null"),
         ("file_hash", "varchar(64) not null"),
         ("loaded_at", "timestamp not null"),
+        *PANEL_EXOGENOUS_TIME_COLUMNS,
     ),
     primary_key=("dataset_name", "unique_id", "ds", "feature_name"),
 )
@@ -174,6 +204,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     LOTTERY_DRAW_CONFLICTS,
     INGEST_REJECTS,
     INGEST_FILES,
+    PANEL_DATASETS,
     PANEL_OBSERVATIONS,
     PANEL_EXOGENOUS,
 )
@@ -522,6 +553,9 @@ RUN_METRICS = RawTable(
     primary_key=("run_id", "unique_id", "window_index", "metric"),
 )
 
+# Added by migration 0004: the timestamps of ds and cutoff for datasets on a date axis (null otherwise).
+RUN_FORECAST_TIME_COLUMNS = (("ds_time", "timestamp"), ("cutoff_time", "timestamp"))
+
 RUN_FORECASTS = RawTable(
     name="run_forecasts",
     description="Point forecasts of a run: cross-validation windows (with the actual y) and the next h draws.",
@@ -534,6 +568,7 @@ RUN_FORECASTS = RawTable(
         ("horizon_step", "integer not null"),
         ("y_hat", "float8"),
         ("y", "float8"),
+        *RUN_FORECAST_TIME_COLUMNS,
     ),
     primary_key=("run_id", "forecast_kind", "unique_id", "cutoff", "ds"),
 )
@@ -758,5 +793,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists {name} {sql_type}",
         )
         for name, sql_type in (*PROBE_OBSERVATION_COLUMNS, *PROBE_CONTEXT_COLUMNS)
+    ),
+    *(
+        (f"0004_{table.name}_{name}", f"alter table {table.qualified_name} add column if not exists {name} {sql_type}")
+        for table, columns in (
+            (PANEL_OBSERVATIONS, PANEL_OBSERVATION_TIME_COLUMNS),
+            (PANEL_EXOGENOUS, PANEL_EXOGENOUS_TIME_COLUMNS),
+            (RUN_FORECASTS, RUN_FORECAST_TIME_COLUMNS),
+        )
+        for name, sql_type in columns
+    ),
+    (
+        "0004_panel_observations_ds_time_from_ds_date",
+        f"update {PANEL_OBSERVATIONS.qualified_name} set ds_time = cast(ds_date as timestamp) "
+        "where ds_time is null and ds_date is not null",
     ),
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fcast.automl.selector import SearchAlgorithm, SearchProblem, choose
-from fcast.library.build import build_model, make_loss
+from fcast.library.build import build_model, build_neuralforecast, make_loss
 from fcast.plans.spec import RunPlanRow
 from fcast.train.inputs import RunInputs
 from fcast.train.run_log import RunLog
@@ -161,7 +161,6 @@ def optuna_search(
     """`trial_overrides` win over every sampled value (the rehearsal cuts trials to one step);
     `durable=False` keeps the study in memory (a rehearsal leaves no study behind)."""
     import optuna
-    from neuralforecast import NeuralForecast
 
     from fcast.automl import storage
 
@@ -200,7 +199,7 @@ def optuna_search(
             "callbacks": [callback],
         }
         model = build_model(row, **overrides)
-        NeuralForecast(models=[model], freq=1).fit(df=df, static_df=static_df, val_size=val_size)
+        build_neuralforecast(row, [model], inputs.freq).fit(df=df, static_df=static_df, val_size=val_size)
         if callback.last_value is None or math.isnan(callback.last_value):
             raise optuna.TrialPruned("no finite validation loss")
         return callback.last_value
@@ -278,7 +277,6 @@ def ray_search(
 
     `trial_overrides` win over the space; `durable=False` keeps the ray results in the run's scratch folder."""
     import neuralforecast.auto as auto
-    from neuralforecast import NeuralForecast
 
     space = dict(row.search.get("config") or {})
     n_trials = int(row.search.get("num_samples", DEFAULT_TRIALS))
@@ -317,7 +315,7 @@ def ray_search(
     model = auto_class(**arguments)
     df, static_df = search_frames(row, inputs)
     log.info(f"ray search: {n_trials} trials of Auto{row.model} (random sampling, ASHA early stopping)")
-    nf = NeuralForecast(models=[model], freq=1)
+    nf = build_neuralforecast(row, [model], inputs.freq)
     nf.fit(df=df, static_df=static_df, val_size=val_size)
     results = nf.models[0].results  # NeuralForecast trains copies of the models it is given
     best = results.get_best_result(metric="loss", mode="min")

@@ -17,6 +17,9 @@ from fcast.ingest.records import DrawRecord, ReadResult, utc_now
 from fcast.ingest.rules import check_draw
 from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, LOTTERY_DRAW_CONFLICTS, LOTTERY_DRAWS
 
+# The raw tables a draw load writes (the dbt models downstream of them are what to rebuild).
+WRITTEN_TABLES = tuple(t.name for t in (LOTTERY_DRAWS, LOTTERY_DRAW_CONFLICTS, INGEST_REJECTS, INGEST_FILES))
+
 
 @dataclass
 class Reject:

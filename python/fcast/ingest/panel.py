@@ -1,7 +1,14 @@
 """Generic `unique_id, ds, y` panels (CSV or Parquet), validated and stored as a dataset of their own.
 
-Exogenous columns must carry the hist_/stat_/fut_ prefixes. Row problems (types, missing values,
-duplicate keys, a series whose spacing is irregular) are rejected with file, row and rule.
+A panel keeps its time axis (`fcast.time_axis`): integer `ds` stays integer (the step is its freq);
+dates keep their pandas frequency, inferred here (or declared with `freq`) and recorded with the
+dataset in raw.panel_datasets, with the dates stored as `ds_time` beside their grid index `ds`.
+Exogenous columns carry the hist_/stat_/fut_ prefixes. Row problems (types, missing values,
+duplicate keys, a date off the dataset's grid, a stat_ value that changes within a series) are
+rejected with file, row and rule. Missing timestamps are named per series and, as the user chooses,
+either reject the series (the default) or are filled (utilsforecast's `fill_gaps`, then a stated
+value or method) and flagged in `filled_by`. A futr file (`load_panel_futr`) adds the future values
+of fut_ columns that forecasts need.
 """
 
 from __future__ import annotations
@@ -9,20 +16,54 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fcast import db
 from fcast.ingest.loader import Reject
 from fcast.ingest.records import IngestError, utc_now
-from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, PANEL_EXOGENOUS, PANEL_OBSERVATIONS
+from fcast.raw_schema import INGEST_FILES, INGEST_REJECTS, PANEL_DATASETS, PANEL_EXOGENOUS, PANEL_OBSERVATIONS
+from fcast.time_axis import DATE, INTEGER, TimeAxis, TimeAxisError, from_row, infer_date_freq, is_integer_freq
 
 REQUIRED_COLUMNS = ("unique_id", "ds", "y")
 FEATURE_PREFIXES = ("hist_", "stat_", "fut_")
 _DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+REJECT_GAPS = "reject"
+FILL_METHODS = ("ffill", "bfill", "interpolate")  # or value:<number>
+SHOWN_MISSING = 5
+# The raw tables a panel load writes (the dbt models downstream of them are what to rebuild).
+WRITTEN_TABLES = tuple(
+    t.name for t in (PANEL_DATASETS, PANEL_OBSERVATIONS, PANEL_EXOGENOUS, INGEST_REJECTS, INGEST_FILES)
+)
+
+
+def parse_gap_policy(text: str | None) -> str:
+    """`reject` (default), `ffill`, `bfill`, `interpolate` or `value:<number>`; anything else is an IngestError."""
+    policy = (text or REJECT_GAPS).strip()
+    if policy == REJECT_GAPS or policy in FILL_METHODS:
+        return policy
+    if policy.startswith("value:"):
+        try:
+            float(policy.removeprefix("value:"))
+        except ValueError:
+            pass
+        else:
+            return policy
+    raise IngestError(
+        f"gap policy {policy!r}: use reject, ffill, bfill, interpolate or value:<number> (for example value:0)"
+    )
+
+
+@dataclass
+class PanelOptions:
+    """How to read a panel: its frequency (else inferred), what to do with missing timestamps, its season length."""
+
+    freq: str | None = None
+    fill_gaps: str = REJECT_GAPS
+    season_length: int | None = None
 
 
 @dataclass
@@ -34,15 +75,38 @@ class PanelReport:
     already_known: int = 0
     series: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    time_axis: str = ""
+    missing: dict[str, list[str]] = field(default_factory=dict)  # series -> missing timestamps (named)
+    filled: int = 0
+    fill_method: str = ""
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.source_name} (panel {self.dataset_name}): {self.rows_read} rows read, {self.series} series, "
             f"{self.added} added, {self.already_known} already known, {len(self.rejects)} rejected"
         )
+        if self.time_axis:
+            text += f"; ds: {self.time_axis}"
+        if self.filled:
+            text += f"; {self.filled} missing timestamp(s) filled by {self.fill_method}"
+        return text
+
+    def gap_lines(self) -> list[str]:
+        """One line per series with missing timestamps, and what the user can do."""
+        lines = []
+        for series_id, missing in self.missing.items():
+            shown = ", ".join(missing[:SHOWN_MISSING]) + (", ..." if len(missing) > SHOWN_MISSING else "")
+            done = f"filled by {self.fill_method}" if self.fill_method else "the series was rejected"
+            lines.append(f"series {series_id} misses {len(missing)} timestamp(s): {shown} ({done})")
+        if self.missing and not self.fill_method:
+            lines.append(
+                "to keep these series, fill the gaps: --fill-gaps interpolate | ffill | bfill | value:<number> "
+                "(filled rows are flagged in filled_by), or add the missing rows to the file"
+            )
+        return lines
 
 
-def read_panel_frame(path: Path) -> pd.DataFrame:
+def read_panel_frame(path: Path, required: tuple[str, ...] = REQUIRED_COLUMNS) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -58,10 +122,10 @@ def read_panel_frame(path: Path) -> pd.DataFrame:
             f"{path.name}: cannot be read as a panel ({error}). Save it as UTF-8 CSV or Parquet."
         ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
-    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    missing = [column for column in required if column not in frame.columns]
     if missing:
         raise IngestError(
-            f"{path.name}: missing required column(s) {missing}; a panel needs unique_id, ds, y "
+            f"{path.name}: missing required column(s) {missing}; a panel needs {', '.join(required)} "
             f"(found {list(frame.columns)})"
         )
     unprefixed = [c for c in frame.columns if c not in REQUIRED_COLUMNS and not c.startswith(FEATURE_PREFIXES)]
@@ -70,93 +134,269 @@ def read_panel_frame(path: Path) -> pd.DataFrame:
             f"{path.name}: column(s) {unprefixed} are neither unique_id/ds/y nor exogenous features; "
             f"rename them with a prefix {', '.join(FEATURE_PREFIXES)} or drop them"
         )
-    return frame
+    return frame.reset_index(drop=True)
 
 
 def _row_number(index: int) -> int:
     return index + 2  # the header is row 1 of the file
 
 
-def _parse_ds(values: pd.Series) -> tuple[pd.Series, pd.Series, bool]:
-    """ds as integers when every value is one, else as dates; returns (ds, parsed dates, is_date)."""
+def _parse_ds(values: pd.Series) -> tuple[pd.Series, bool]:
+    """ds as integers when every value is one, else as timestamps (NaT where unreadable); and whether dates."""
     text = values.astype(str).str.strip()
     as_int = pd.to_numeric(text, errors="coerce")
     if as_int.notna().all() and (as_int == as_int.round()).all():
-        return as_int.astype("int64"), pd.Series(pd.NaT, index=values.index), False
-    dates = pd.to_datetime(text, errors="coerce", format="mixed")
-    return pd.Series(pd.NA, index=values.index, dtype="Int64"), dates, True
+        return as_int.astype("int64"), False
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else pd.to_datetime(values), True
+    return pd.to_datetime(text, errors="coerce", format="mixed"), True
 
 
-def validate_panel(frame: pd.DataFrame, source_name: str) -> tuple[pd.DataFrame, list[Reject]]:
-    """Rows that pass every rule (with integer ds and optional ds_date), and the rejects."""
-    rejects: list[Reject] = []
-    bad = pd.Series(False, index=frame.index)
+class _Rejecter:
+    """Collects rejects by row and rule; a row is rejected once, for its first problem."""
 
-    def reject(mask: pd.Series, rule: str, message) -> None:
-        nonlocal bad
-        for index in frame.index[mask & ~bad]:
-            rejects.append(Reject(source_name, _row_number(index), rule, message(index)))
-        bad = bad | mask
+    def __init__(self, frame: pd.DataFrame, source_name: str) -> None:
+        self.frame, self.source_name = frame, source_name
+        self.bad = pd.Series(False, index=frame.index)
+        self.rejects: list[Reject] = []
 
+    def __call__(self, mask: pd.Series, rule: str, message) -> None:
+        mask = mask.reindex(self.frame.index, fill_value=False)
+        for index in self.frame.index[mask & ~self.bad]:
+            self.rejects.append(Reject(self.source_name, _row_number(index), rule, message(index)))
+        self.bad = self.bad | mask
+
+
+def stored_axis(dataset_name: str, warehouse: db.Warehouse) -> TimeAxis | None:
+    """The time axis recorded for a panel dataset, or None when it is new."""
+    rows = warehouse.fetchall(
+        f"select time_kind, freq, origin_time, season_length from {PANEL_DATASETS.qualified_name} "
+        "where dataset_name = ?",
+        (dataset_name,),
+    )
+    return from_row(*rows[0]) if rows else None
+
+
+def _integer_step(keys: pd.DataFrame) -> int:
+    """The greatest common step of the integer ds values of every series (1 when a series has one value)."""
+    steps = keys.groupby("unique_id")["ds_key"].diff().dropna().astype("int64")
+    steps = steps[steps > 0]
+    return int(np.gcd.reduce(steps.to_numpy())) if len(steps) else 1
+
+
+def _resolve_axis(
+    clean: pd.DataFrame, is_date: bool, options: PanelOptions, stored: TimeAxis | None, source_name: str
+) -> tuple[TimeAxis, str]:
+    """The dataset's axis: the stored one, else the declared or inferred frequency. Returns (axis, freq source)."""
+    kind = DATE if is_date else INTEGER
+    if stored is not None:
+        if stored.kind != kind:
+            raise IngestError(
+                f"{source_name}: the dataset's ds holds {stored.describe()}, this file's ds holds "
+                f"{'dates' if is_date else 'integers'}: use the same kind of ds, or load it as another dataset"
+            )
+        if options.freq and not stored.describes_same_grid(int(options.freq) if not is_date else options.freq):
+            raise IngestError(
+                f"{source_name}: --freq {options.freq} differs from the dataset's recorded {stored.describe()}; "
+                "load it as another dataset to use another frequency"
+            )
+        return stored, "stored"
+    if not is_date:
+        if options.freq and not is_integer_freq(options.freq):
+            raise IngestError(
+                f"{source_name}: ds holds integers, so --freq must be an integer step, not {options.freq}"
+            )
+        step = int(options.freq) if options.freq else _integer_step(clean)
+        return TimeAxis.integers(step, options.season_length or 1), "declared" if options.freq else "inferred"
+    if options.freq and is_integer_freq(options.freq):
+        raise IngestError(f"{source_name}: ds holds dates, so --freq must be a pandas frequency, not {options.freq}")
+    freq = options.freq or infer_date_freq(series["ds_key"] for _, series in clean.groupby("unique_id"))
+    if freq is None:
+        raise IngestError(
+            f"{source_name}: cannot infer the frequency of ds (too few dates, or no regular spacing): "
+            "declare it with --freq (for example D, W-SUN, MS, ME, QS, h)"
+        )
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        on_offset = [stamp for stamp in sorted(clean["ds_key"].unique()) if offset.is_on_offset(pd.Timestamp(stamp))]
+        if not on_offset:
+            raise TimeAxisError(f"no date of the file is on the {freq} grid")
+        axis = TimeAxis.dates(freq, on_offset[0], options.season_length)
+    except (TimeAxisError, ValueError) as error:
+        raise IngestError(f"{source_name}: {error}; declare the frequency of ds with --freq") from error
+    return axis, "declared" if options.freq else "inferred"
+
+
+def _fill_method_label(policy: str) -> str:
+    return policy
+
+
+def _fill(series: pd.DataFrame, policy: str, value_columns: list[str]) -> pd.DataFrame:
+    """Fill the rows fill_gaps inserted (y NaN where `filled`) by the policy; features follow y's method."""
+    filled = series.copy()
+    if policy.startswith("value:"):
+        filled["y"] = filled["y"].fillna(float(policy.removeprefix("value:")))
+        features = [c for c in value_columns if c != "y"]
+        filled[features] = filled[features].ffill().bfill()  # a stated value is y's; features carry on
+        return filled
+    for column in value_columns:
+        if policy == "interpolate":
+            filled[column] = filled[column].interpolate(method="linear", limit_area="inside")
+        elif policy == "ffill":
+            filled[column] = filled[column].ffill()
+        else:
+            filled[column] = filled[column].bfill()
+    return filled
+
+
+def _missing_timestamps(clean: pd.DataFrame, axis: TimeAxis, stored_keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per series, the grid indexes between its first and last ds (stored rows included) that nothing holds."""
+    present = pd.concat([clean[["unique_id", "ds"]], stored_keys[["unique_id", "ds"]]], ignore_index=True)
+    step = 1 if axis.is_date else int(axis.freq)
+    missing = {}
+    for series_id, keys in present.groupby("unique_id", sort=True):
+        values = np.unique(keys["ds"].to_numpy(dtype="int64"))
+        expected = np.arange(values.min(), values.max() + 1, step, dtype="int64")
+        gaps = np.setdiff1d(expected, values)
+        if len(gaps):
+            missing[str(series_id)] = gaps
+    return missing
+
+
+def _label_all(axis: TimeAxis, indexes: np.ndarray) -> list[str]:
+    if not axis.is_date:
+        return [str(int(index)) for index in indexes]
+    return [f"{stamp:%Y-%m-%d %H:%M}".removesuffix(" 00:00") for stamp in axis.times_of(indexes)]
+
+
+@dataclass
+class ValidatedPanel:
+    clean: pd.DataFrame  # unique_id, ds (index), ds_time, y, filled_by, source_row and the feature columns
+    rejects: list[Reject]
+    axis: TimeAxis
+    freq_source: str
+    missing: dict[str, list[str]]
+    filled: int
+
+
+def validate_panel(
+    frame: pd.DataFrame,
+    source_name: str,
+    options: PanelOptions | None = None,
+    stored: TimeAxis | None = None,
+    stored_keys: pd.DataFrame | None = None,
+) -> ValidatedPanel:
+    """Rows that pass every rule on the dataset's time axis (gaps filled when the policy says so), and the rejects."""
+    options = options or PanelOptions()
+    policy = parse_gap_policy(options.fill_gaps)
+    reject = _Rejecter(frame, source_name)
     unique_id = frame["unique_id"].astype(str).str.strip()
     reject(unique_id.isin(["", "nan", "None"]), "missing_value", lambda i: "unique_id is empty")
-    ds, dates, is_date = _parse_ds(frame["ds"])
+    ds_key, is_date = _parse_ds(frame["ds"])
     if is_date:
-        reject(dates.isna(), "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is neither an integer nor a date")
+        reject(ds_key.isna(), "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is neither an integer nor a date")
     y_text = frame["y"].astype(str).str.strip()
     y = pd.to_numeric(y_text, errors="coerce")
     reject(y_text.isin(["", "nan", "NaN", "None"]), "missing_value", lambda i: "y is empty")
     reject(y.isna(), "y_type", lambda i: f"y {frame.at[i, 'y']!r} is not a number")
     feature_columns = [c for c in frame.columns if c.startswith(FEATURE_PREFIXES)]
-    features = {}
+    clean = pd.DataFrame({"unique_id": unique_id, "ds_key": ds_key, "y": y, "source_row": frame.index.map(_row_number)})
     for column in feature_columns:
         values = pd.to_numeric(frame[column].astype(str).str.strip(), errors="coerce")
         reject(values.isna(), "feature_type", lambda i, c=column: f"{c} {frame.at[i, c]!r} is not a number")
-        features[column] = values
-
-    clean = pd.DataFrame({"unique_id": unique_id, "y": y, "source_row": frame.index.map(_row_number)})
-    clean["ds_date"] = dates.dt.date if is_date else None
-    clean["ds_key"] = dates if is_date else ds
-    for column, values in features.items():
         clean[column] = values
-    duplicated = clean.duplicated(subset=["unique_id", "ds_key"], keep=False) & ~bad
+    duplicated = clean.duplicated(subset=["unique_id", "ds_key"], keep=False) & ~reject.bad
     reject(duplicated, "duplicate_key", lambda i: f"({unique_id[i]}, {frame.at[i, 'ds']}) appears more than once")
+    for column in (c for c in feature_columns if c.startswith("stat_")):
+        usual = clean[~reject.bad].groupby("unique_id")[column].agg(lambda values: values.mode().iloc[0])
+        changes = clean[column] != clean["unique_id"].map(usual)
+        reject(
+            changes & clean["unique_id"].isin(usual.index),
+            "stat_not_constant",
+            lambda i, c=column, usual=usual: (
+                f"{c}={clean.at[i, c]:g} but series {unique_id[i]} has {usual[unique_id[i]]:g} on "
+                "its other rows: a stat_ column holds one value per series"
+            ),
+        )
+    candidates = clean[~reject.bad]
+    if candidates.empty:
+        axis = stored or (TimeAxis.integers() if not is_date else None)
+        if axis is None:
+            raise IngestError(f"{source_name}: no row of the file passed the checks, so its frequency is unknown")
+        return ValidatedPanel(candidates.assign(ds=[], ds_time=[], filled_by=[]), reject.rejects, axis, "", {}, 0)
+    axis, freq_source = _resolve_axis(candidates, is_date, options, stored, source_name)
 
-    clean = clean[~bad].sort_values(["unique_id", "ds_key"])
-    clean, frequency_rejects = _check_frequency(clean, is_date, source_name)
-    rejects.extend(frequency_rejects)
-    if is_date:
-        clean["ds"] = clean.groupby("unique_id").cumcount().astype("int64") + 1
+    if axis.is_date:
+        on_grid = pd.Series(False, index=clean.index)
+        on_grid[candidates.index] = axis.on_grid(candidates["ds_key"])
+        example = ", ".join(_label_all(axis, np.arange(1, 3)))
+        reject(
+            ~on_grid,
+            "off_frequency",
+            lambda i: f"ds {frame.at[i, 'ds']} is not on the dataset's grid ({axis.describe()}: {example}, ...)",
+        )
     else:
-        clean["ds"] = clean["ds_key"].astype("int64")
-    return clean.drop(columns=["ds_key"]), rejects
+        step, first = int(axis.freq), int(candidates["ds_key"].min())
+        reject(
+            (clean["ds_key"] - first) % step != 0,
+            "off_frequency",
+            lambda i: f"ds {frame.at[i, 'ds']} is not on the dataset's steps of {step}",
+        )
+    clean = clean[~reject.bad].copy()
+    clean["ds"] = axis.index_of(clean["ds_key"])
+    clean["ds_time"] = clean["ds_key"] if axis.is_date else pd.NaT
+    clean["filled_by"] = ""
+    clean = clean.drop(columns=["ds_key"]).sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
-
-def _check_frequency(clean: pd.DataFrame, is_date: bool, source_name: str) -> tuple[pd.DataFrame, list[Reject]]:
-    """Every series must be evenly spaced (integer step, or one pandas frequency for dates)."""
-    rejects, keep = [], []
-    for series_id, series in clean.groupby("unique_id", sort=False):
-        keys = series["ds_key"]
-        if len(keys) < 3:
-            keep.append(series)
-            continue
-        if is_date:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pandas 3 announces a change of the return type only
-                frequency = pd.infer_freq(pd.DatetimeIndex(keys))
-            problem = None if frequency is not None else "dates are not evenly spaced (no single frequency)"
-        else:
-            steps = set(keys.diff().dropna().astype("int64"))
-            problem = None if len(steps) == 1 else f"ds steps {sorted(steps)[:5]} are not one constant step"
-        if problem:
-            rejects.extend(
-                Reject(source_name, int(row), "irregular_frequency", f"series {series_id}: {problem}")
-                for row in series["source_row"]
+    keys = stored_keys if stored_keys is not None else pd.DataFrame(columns=["unique_id", "ds"])
+    gaps = _missing_timestamps(clean, axis, keys)
+    missing = {series_id: _label_all(axis, indexes) for series_id, indexes in gaps.items()}
+    filled = 0
+    if gaps and policy == REJECT_GAPS:
+        for series_id, labels in missing.items():
+            rows = clean.loc[clean["unique_id"] == series_id, "source_row"]
+            shown = ", ".join(labels[:SHOWN_MISSING]) + (", ..." if len(labels) > SHOWN_MISSING else "")
+            message = (
+                f"series {series_id} misses {len(labels)} timestamp(s) ({shown}); fill them with "
+                "--fill-gaps interpolate|ffill|bfill|value:<number>, or add them to the file"
             )
-        else:
-            keep.append(series)
-    kept = pd.concat(keep) if keep else clean.iloc[0:0]
-    return kept, rejects
+            reject.rejects.extend(Reject(source_name, int(row), "missing_timestamps", message) for row in rows)
+        clean = clean[~clean["unique_id"].isin(gaps)].reset_index(drop=True)
+    elif gaps:
+        clean, filled = _fill_gaps(clean, axis, policy, gaps, keys)
+    return ValidatedPanel(clean, reject.rejects, axis, freq_source, missing, filled)
+
+
+def _fill_gaps(
+    clean: pd.DataFrame, axis: TimeAxis, policy: str, gaps: dict[str, np.ndarray], stored_keys: pd.DataFrame
+) -> tuple[pd.DataFrame, int]:
+    """Insert the missing rows with utilsforecast's fill_gaps and fill their values; flag them in filled_by."""
+    from utilsforecast.preprocessing import fill_gaps
+
+    value_columns = ["y", *[c for c in clean.columns if c.startswith(("hist_", "fut_"))]]
+    stat_columns = [c for c in clean.columns if c.startswith("stat_")]
+    gappy = clean[clean["unique_id"].isin(gaps)]
+    frame = gappy[["unique_id", "ds", *value_columns, *stat_columns, "source_row"]]
+    # Within a series the stored rows close a gap too: only indexes inside the file's own span are filled here.
+    grown = fill_gaps(frame, freq=int(axis.freq) if not axis.is_date else 1, start="per_serie", end="per_serie")
+    inserted = grown["source_row"].isna()
+    parts = []
+    for _, series in grown.groupby("unique_id", sort=True):
+        series = series.sort_values("ds")
+        series = _fill(series, policy, value_columns)
+        series[stat_columns] = series[stat_columns].ffill().bfill()
+        parts.append(series)
+    grown = pd.concat(parts).loc[grown.index] if parts else grown
+    grown["filled_by"] = np.where(inserted, policy, "")
+    grown["source_row"] = grown["source_row"].fillna(0).astype("int64")
+    if axis.is_date:
+        grown["ds_time"] = axis.times_of(grown["ds"].to_numpy())
+    else:
+        grown["ds_time"] = pd.NaT
+    still_missing = grown[value_columns].isna().any(axis=1) & inserted
+    grown = grown[~still_missing]  # bfill/ffill at an edge cannot fill; those stay missing and are named
+    merged = pd.concat([clean[~clean["unique_id"].isin(gaps)], grown], ignore_index=True)
+    return merged.sort_values(["unique_id", "ds"]).reset_index(drop=True), int((inserted & ~still_missing).sum())
 
 
 def _compare_with_stored(
@@ -179,86 +419,291 @@ def _compare_with_stored(
             "conflicting_restatement",
             f"({row.unique_id}, {row.ds}) y={row.y} but the stored value is {row.stored_y}",
         )
-        for row in merged[differs].itertuples()
+        for row in merged[differs & (merged["source_row"] > 0)].itertuples()
     ]
     return rejects, set(merged.loc[~differs, "source_row"].astype(int))
 
 
-def load_panel(path: Path, dataset_name: str, dry_run: bool = False) -> PanelReport:
-    """Validate a panel file and store what passes; `dry_run` reports the same without writing anything."""
+def _check_dataset_name(path: Path, dataset_name: str) -> None:
     if not _DATASET_NAME.match(dataset_name):
         raise IngestError(
             f"{path.name}: dataset name {dataset_name!r} must be lowercase letters, digits and _ "
             "(it prefixes every unique_id)"
         )
+
+
+def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, frame, loaded_at) -> list[tuple]:
+    original = frame.to_dict(orient="index")
+    return [
+        INGEST_REJECTS.row(
+            {
+                "subject": dataset_name,
+                "source_name": source_name,
+                "source_kind": "panel",
+                "file_hash": file_hash,
+                "source_row": reject.source_row,
+                "rule": reject.rule,
+                "message": reject.message,
+                "original_record": json.dumps(original.get(reject.source_row - 2, {}), ensure_ascii=False, default=str),
+                "loaded_at": loaded_at,
+            }
+        )
+        for reject in rejects
+    ]
+
+
+def _file_row(file_hash, dataset_name, source_name, read, added, known, rejected, loaded_at) -> tuple:
+    return INGEST_FILES.row(
+        {
+            "file_hash": file_hash,
+            "subject": dataset_name,
+            "source_name": source_name,
+            "source_kind": "panel",
+            "records_read": read,
+            "rows_added": added,
+            "rows_already_known": known,
+            "rows_rejected": rejected,
+            "rows_conflicting": 0,
+            "loaded_at": loaded_at,
+        }
+    )
+
+
+def _exogenous_rows(dataset_name: str, clean: pd.DataFrame, file_hash: str, loaded_at) -> list[tuple]:
+    return [
+        PANEL_EXOGENOUS.row(
+            {
+                "dataset_name": dataset_name,
+                "unique_id": unique_id,
+                "ds": int(ds),
+                "feature_name": column,
+                "feature_value": float(value),
+                "file_hash": file_hash,
+                "loaded_at": loaded_at,
+                "ds_time": None if pd.isna(ds_time) else pd.Timestamp(ds_time).to_pydatetime(),
+            }
+        )
+        for column in clean.columns
+        if column.startswith(FEATURE_PREFIXES)
+        for unique_id, ds, ds_time, value in zip(
+            clean["unique_id"], clean["ds"], clean["ds_time"], clean[column], strict=True
+        )
+    ]
+
+
+def load_panel(
+    path: Path, dataset_name: str, dry_run: bool = False, options: PanelOptions | None = None
+) -> PanelReport:
+    """Validate a panel file and store what passes; `dry_run` reports the same without writing anything."""
+    _check_dataset_name(path, dataset_name)
+    options = options or PanelOptions()
     file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     frame = read_panel_frame(path)
-    clean, rejects = validate_panel(frame, path.name)
-    report = PanelReport(
-        path.name, dataset_name, rows_read=len(frame), rejects=rejects, series=clean["unique_id"].nunique()
-    )
     loaded_at = utc_now()
-    observations = [
-        (
-            dataset_name,
-            row.unique_id,
-            int(row.ds),
-            row.ds_date,
-            float(row.y),
-            path.name,
-            file_hash,
-            int(row.source_row),
-            loaded_at,
-        )
-        for row in clean.itertuples(index=False)
-    ]
-    feature_columns = [c for c in clean.columns if c.startswith(FEATURE_PREFIXES)]
-    exogenous = [
-        (dataset_name, unique_id, int(ds), column, float(value), file_hash, loaded_at)
-        for column in feature_columns
-        for unique_id, ds, value in zip(clean["unique_id"], clean["ds"], clean[column], strict=True)
-    ]
-    original = frame.to_dict(orient="index")
     with db.connect(read_only=dry_run) as warehouse:
+        stored = stored_axis(dataset_name, warehouse) if warehouse.table_exists("raw", "panel_datasets") else None
+        stored_keys = warehouse.fetch_frame(
+            f"select unique_id, ds from {PANEL_OBSERVATIONS.qualified_name} where dataset_name = ?", (dataset_name,)
+        )
+        panel = validate_panel(frame, path.name, options, stored, stored_keys)
+        clean = panel.clean
+        report = PanelReport(
+            path.name,
+            dataset_name,
+            rows_read=len(frame),
+            rejects=panel.rejects,
+            series=clean["unique_id"].nunique(),
+            time_axis=panel.axis.describe(),
+            missing=panel.missing,
+            filled=panel.filled,
+            fill_method=options.fill_gaps
+            if panel.filled or (panel.missing and options.fill_gaps != REJECT_GAPS)
+            else "",
+        )
         restated, identical_rows = _compare_with_stored(warehouse, dataset_name, clean, path.name)
         report.rejects.extend(restated)
-        restated_rows = {reject.source_row for reject in restated}
-        observations = [row for row in observations if row[7] not in restated_rows]
+        clean = clean[~clean["source_row"].isin({reject.source_row for reject in restated})]
+        observations = [
+            PANEL_OBSERVATIONS.row(
+                {
+                    "dataset_name": dataset_name,
+                    "unique_id": row.unique_id,
+                    "ds": int(row.ds),
+                    "ds_date": row.ds_time.date() if panel.axis.is_date else None,
+                    "ds_time": row.ds_time.to_pydatetime() if panel.axis.is_date else None,
+                    "y": float(row.y),
+                    "source_name": path.name,
+                    "file_hash": file_hash,
+                    "source_row": int(row.source_row),
+                    "loaded_at": loaded_at,
+                    "filled_by": row.filled_by,
+                }
+            )
+            for row in clean.itertuples(index=False)
+        ]
         if dry_run:
             report.already_known = len(identical_rows)
             report.added = len(observations) - report.already_known
             return report
-        reject_rows = [
-            (
-                dataset_name,
-                path.name,
-                "panel",
-                file_hash,
-                reject.source_row,
-                reject.rule,
-                reject.message,
-                json.dumps(original[reject.source_row - 2], ensure_ascii=False, default=str),
-                loaded_at,
+        if stored is None and not clean.empty:
+            warehouse.insert_rows(
+                PANEL_DATASETS, [_dataset_row(dataset_name, panel, options, path.name, file_hash, loaded_at)]
             )
-            for reject in report.rejects
-        ]
         report.added = warehouse.insert_rows(PANEL_OBSERVATIONS, observations)
         report.already_known = len(observations) - report.added
-        warehouse.insert_rows(PANEL_EXOGENOUS, exogenous)
-        warehouse.insert_rows(INGEST_REJECTS, reject_rows)
+        warehouse.insert_rows(PANEL_EXOGENOUS, _exogenous_rows(dataset_name, clean, file_hash, loaded_at))
+        warehouse.insert_rows(
+            INGEST_REJECTS, _reject_rows(dataset_name, path.name, file_hash, report.rejects, frame, loaded_at)
+        )
+        rejected = len({r.source_row for r in report.rejects})
         warehouse.insert_rows(
             INGEST_FILES,
             [
-                (
+                _file_row(
                     file_hash,
                     dataset_name,
                     path.name,
-                    "panel",
                     report.rows_read,
                     report.added,
                     report.already_known,
-                    len({r.source_row for r in rejects}),
-                    0,
+                    rejected,
+                    loaded_at,
+                )
+            ],
+        )
+    return report
+
+
+def _dataset_row(dataset_name: str, panel: ValidatedPanel, options: PanelOptions, source_name, file_hash, loaded_at):
+    axis = panel.axis
+    return PANEL_DATASETS.row(
+        {
+            "dataset_name": dataset_name,
+            "time_kind": axis.kind,
+            "freq": axis.freq,
+            "freq_source": panel.freq_source,
+            "origin_time": axis.origin.to_pydatetime() if axis.origin is not None else None,
+            "season_length": axis.season_length,
+            "season_length_source": "declared" if options.season_length else "from_freq",
+            "gap_policy": parse_gap_policy(options.fill_gaps),
+            "source_name": source_name,
+            "file_hash": file_hash,
+            "updated_at": loaded_at,
+        }
+    )
+
+
+# --- futr files: future values of fut_ columns ---------------------------------------------------------------
+
+
+def load_panel_futr(path: Path, dataset_name: str, dry_run: bool = False) -> PanelReport:
+    """Future values of a panel's fut_ columns (unique_id, ds, fut_...), for the horizon of its forecasts.
+
+    The dataset must be loaded first (its time axis places the dates); rows for unknown series, dates off
+    the grid, non-numeric values and restatements that disagree with a stored value are rejected by row.
+    """
+    _check_dataset_name(path, dataset_name)
+    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    frame = read_panel_frame(path, required=("unique_id", "ds"))
+    not_future = [c for c in frame.columns if c == "y" or c.startswith(("hist_", "stat_"))]
+    if not_future:
+        raise IngestError(
+            f"{path.name}: a futr file holds unique_id, ds and future fut_ values only, not {not_future}: drop "
+            "them (observed rows are loaded with `fcast ingest --panel DATASET FILE`)"
+        )
+    features = [c for c in frame.columns if c.startswith("fut_")]
+    if not features:
+        raise IngestError(f"{path.name}: a futr file needs at least one fut_ column (found {list(frame.columns)})")
+    loaded_at = utc_now()
+    with db.connect(read_only=dry_run) as warehouse:
+        axis = stored_axis(dataset_name, warehouse) if warehouse.table_exists("raw", "panel_datasets") else None
+        if axis is None:
+            raise IngestError(
+                f"{path.name}: dataset {dataset_name!r} is not loaded; load its observations first with "
+                f"`fcast ingest --panel {dataset_name} FILE`"
+            )
+        known_series = {
+            series_id
+            for (series_id,) in warehouse.fetchall(
+                f"select distinct unique_id from {PANEL_OBSERVATIONS.qualified_name} where dataset_name = ?",
+                (dataset_name,),
+            )
+        }
+        stored_values = warehouse.fetch_frame(
+            f"select unique_id, ds, feature_name, feature_value from {PANEL_EXOGENOUS.qualified_name} "
+            "where dataset_name = ?",
+            (dataset_name,),
+        )
+        reject = _Rejecter(frame, path.name)
+        unique_id = frame["unique_id"].astype(str).str.strip()
+        reject(
+            ~unique_id.isin(known_series), "unknown_series", lambda i: f"{dataset_name} has no series {unique_id[i]!r}"
+        )
+        ds_key, is_date = _parse_ds(frame["ds"])
+        if is_date != axis.is_date:
+            raise IngestError(f"{path.name}: ds must hold {axis.describe()} like the dataset's observations")
+        if is_date:
+            reject(ds_key.isna(), "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is not a date")
+            on_grid = pd.Series(False, index=frame.index)
+            readable = ds_key.notna()
+            on_grid[readable] = axis.on_grid(ds_key[readable])
+            reject(~on_grid, "off_frequency", lambda i: f"ds {frame.at[i, 'ds']} is not on {axis.describe()}")
+        clean = pd.DataFrame({"unique_id": unique_id, "source_row": frame.index.map(_row_number)})
+        for column in features:
+            values = pd.to_numeric(frame[column].astype(str).str.strip(), errors="coerce")
+            reject(values.isna(), "feature_type", lambda i, c=column: f"{c} {frame.at[i, c]!r} is not a number")
+            clean[column] = values
+        keep = ~reject.bad
+        clean = clean[keep].copy()
+        clean["ds"] = axis.index_of(ds_key[keep]) if len(clean) else np.array([], dtype="int64")
+        clean["ds_time"] = ds_key[keep] if axis.is_date else pd.NaT
+        long = clean.melt(["unique_id", "ds", "source_row", "ds_time"], features, "feature_name", "feature_value")
+        compared = long.merge(
+            stored_values, on=["unique_id", "ds", "feature_name"], how="left", suffixes=("", "_stored")
+        )
+        differs = compared["feature_value_stored"].notna() & (
+            (compared["feature_value"] - compared["feature_value_stored"]).abs() > 1e-12
+        )
+        restated = [
+            Reject(
+                path.name,
+                int(row.source_row),
+                "conflicting_restatement",
+                f"({row.unique_id}, {axis.label(int(row.ds))}) {row.feature_name}={row.feature_value:g} but the "
+                f"stored value is {row.feature_value_stored:g}",
+            )
+            for row in compared[differs].itertuples()
+        ]
+        restated_rows = {r.source_row for r in restated}
+        clean = clean[~clean["source_row"].isin(restated_rows)]
+        report = PanelReport(
+            path.name,
+            dataset_name,
+            rows_read=len(frame),
+            rejects=[*reject.rejects, *restated],
+            series=clean["unique_id"].nunique(),
+            time_axis=axis.describe(),
+        )
+        rows = _exogenous_rows(dataset_name, clean.drop(columns=["source_row"]), file_hash, loaded_at)
+        if dry_run:
+            report.added = len(rows)
+            return report
+        report.added = warehouse.insert_rows(PANEL_EXOGENOUS, rows)
+        report.already_known = len(rows) - report.added
+        warehouse.insert_rows(
+            INGEST_REJECTS, _reject_rows(dataset_name, path.name, file_hash, report.rejects, frame, loaded_at)
+        )
+        warehouse.insert_rows(
+            INGEST_FILES,
+            [
+                _file_row(
+                    file_hash,
+                    dataset_name,
+                    path.name,
+                    report.rows_read,
+                    report.added,
+                    report.already_known,
+                    len({r.source_row for r in report.rejects}),
                     loaded_at,
                 )
             ],

@@ -87,10 +87,11 @@ def build_model(row: RunPlanRow, **overrides: Any) -> Any:
     return make_model(row.model, model_arguments(row, **overrides))
 
 
-def build_neuralforecast(row: RunPlanRow, models: list) -> Any:
+def build_neuralforecast(row: RunPlanRow, models: list, freq: int | str = 1) -> Any:
+    """NeuralForecast over `models` at the dataset's `freq` (1 for draw numbers), unless the plan sets its own."""
     from neuralforecast import NeuralForecast
 
-    return NeuralForecast(models=models, **{"freq": 1, **row.neuralforecast})
+    return NeuralForecast(models=models, **{"freq": freq, **row.neuralforecast})
 
 
 def fit_arguments(row: RunPlanRow) -> dict:

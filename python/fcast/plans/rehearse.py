@@ -216,7 +216,7 @@ def _run_row(row: RunPlanRow, inputs: Any, scratch: Path, clock: Any) -> dict:
     with clock.stage("scoring"):
         rows = result_rows("rehearsal", row, inputs, outputs.cv, outputs.forecast, outputs.insample)
         scoring.summarize(rows.metrics)
-        scoring.forecast_rows("rehearsal", loaded_forecast, alias, scoring.FORECAST, inputs.last_ds)
+        scoring.forecast_rows("rehearsal", loaded_forecast, alias, scoring.FORECAST, inputs.last_ds, inputs.axis)
         missing = _requested_outputs_missing(row, outputs, alias)
         has_nan = _nan_forecasts(outputs.forecast, alias) or _nan_forecasts(loaded_forecast, alias)
     result = {

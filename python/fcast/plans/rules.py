@@ -22,6 +22,19 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     Rule("unknown_dataset", "error", "dataset", "the dataset is neither a seeded game nor a loaded panel"),
+    Rule(
+        "dataset_not_built",
+        "error",
+        "dataset",
+        "the panel is loaded in raw but the marts were not rebuilt since (the message gives the command)",
+    ),
+    Rule("unknown_frequency", "error", "dataset", "a date panel whose frequency was never recorded (ingest it again)"),
+    Rule(
+        "freq_mismatch",
+        "error",
+        "neuralforecast.freq",
+        "the freq does not describe the dataset's time axis (games: 1; panels: their integer step or pandas freq)",
+    ),
     Rule("unknown_series_selector", "error", "series", "the game has no such series selector (N1..Nk, all)"),
     Rule("unknown_model", "error", "model", "the model is not a class of the installed neuralforecast"),
     Rule("unknown_auto_model", "error", "model", "an Auto* name whose model has no Auto counterpart here"),
@@ -77,7 +90,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("missing_feature_columns", "error", "features.*", "the feature marts have no such column for the dataset"),
     Rule("bad_horizon", "error", "horizon", "the horizon is not a positive integer"),
-    Rule("horizon_beyond_futr_df", "error", "horizon", "futr_df holds fewer future draws than the horizon"),
+    Rule(
+        "horizon_beyond_futr_df",
+        "error",
+        "horizon",
+        "futr_df holds fewer future steps than the horizon (games: the calendar; panels: the futr file)",
+    ),
     Rule("horizon_mismatch", "error", "predict.h", "predict h differs from the model's h and a probe saw it fail"),
     Rule("multivariate_n_series", "error", "model_args.n_series", "a multivariate model needs n_series = the series"),
     Rule("level_and_quantiles", "error", "predict, cross_validation", "level and quantiles asked together"),

@@ -144,6 +144,7 @@ class PlanValidator:
         result = ValidationResult(row, self.facts.env_key)
         checks = (
             self._dataset,
+            self._frequency,
             self._model,
             self._arguments,
             self._training_steps,
@@ -234,19 +235,32 @@ class PlanValidator:
     # --- one method per rule family -----------------------------------------------------------
 
     def _dataset(self, row: RunPlanRow) -> list[Violation]:
-        datasets = {dataset for dataset, _ in self.facts.selectors}
+        datasets = {dataset for dataset, _ in self.facts.selectors} | set(self.facts.datasets)
+        if row.dataset in self.facts.unbuilt_datasets:
+            from fcast.datasets import rebuild_command
+
+            return [
+                Violation(
+                    "dataset_not_built",
+                    "dataset",
+                    f"{row.dataset} is loaded, but the marts were not rebuilt since it was",
+                    f"run `{rebuild_command()}` (fcast ingest does it unless --no-build), then validate again",
+                    "data",
+                    "raw.panel_observations",
+                )
+            ]
         if row.dataset not in datasets:
             return [
                 Violation(
                     "unknown_dataset",
                     "dataset",
                     f"{row.dataset!r} is neither a game nor a loaded panel",
-                    f"use one of {sorted(datasets)}",
+                    f"use one of {sorted(datasets)}, or load a panel with `fcast ingest --panel {row.dataset} FILE`",
                     "data",
-                    "mart_series_selectors",
+                    "mart_datasets",
                 )
             ]
-        if row.dataset in self.facts.panel_features or (row.dataset, row.series) in self.facts.selectors:
+        if (row.dataset, row.series) in self.facts.selectors:
             return []
         selectors = sorted(selector for dataset, selector in self.facts.selectors if dataset == row.dataset)
         return [
@@ -257,6 +271,51 @@ class PlanValidator:
                 f"use one of {selectors}",
                 "data",
                 "mart_series_selectors",
+            )
+        ]
+
+    def _frequency(self, row: RunPlanRow) -> list[Violation]:
+        """The plan's NeuralForecast freq must put timestamps where the dataset's time axis does."""
+        from fcast.time_axis import TimeAxisError
+
+        dataset = self.facts.datasets.get(row.dataset)
+        if dataset is None:
+            return []
+        try:
+            axis = dataset.axis
+        except TimeAxisError as error:
+            return [
+                Violation(
+                    "unknown_frequency",
+                    "dataset",
+                    f"{row.dataset}: {error}",
+                    f"load the panel again with `fcast ingest --panel {row.dataset} FILE --freq FREQ` "
+                    "(D, W-SUN, MS, ME, ...)",
+                    "data",
+                    "mart_datasets",
+                )
+            ]
+        if "freq" not in row.neuralforecast or axis.describes_same_grid(row.neuralforecast["freq"]):
+            return []
+        given = row.neuralforecast["freq"]
+        expected = axis.nf_freq
+        if axis.is_date:
+            problem = (
+                f"freq {given!r} puts timestamps elsewhere than {row.dataset}'s dates ({axis.describe()}), so "
+                "futr_df, forecasts and actuals would not line up"
+            )
+            if isinstance(given, int) or str(given).isdigit():
+                problem = f"freq {given!r} is an integer step, but {row.dataset}'s ds holds dates ({axis.describe()})"
+        else:
+            problem = f"freq {given!r} is not the integer step of {row.dataset}, whose ds holds {axis.describe()}"
+        return [
+            Violation(
+                "freq_mismatch",
+                "neuralforecast.freq",
+                problem,
+                f"set neuralforecast.freq: {expected!r} (or leave freq out: fcast uses the dataset's)",
+                "data",
+                "mart_datasets",
             )
         ]
 
@@ -616,8 +675,9 @@ class PlanValidator:
 
     def _available_columns(self, dataset: str, kind: str) -> set[str]:
         prefix = PREFIX_FOR_FEATURE[kind]
-        if dataset in self.facts.panel_features:
-            return {name for name in self.facts.panel_features[dataset] if name.startswith(prefix)}
+        known = self.facts.datasets.get(dataset)
+        if dataset in self.facts.panel_features or (known is not None and known.is_panel):
+            return {name for name in self.facts.panel_features.get(dataset, ()) if name.startswith(prefix)}
         columns = self.facts.static_columns if kind == "stat" else self.facts.train_columns
         return {column for column in columns if column.startswith(prefix)}
 
@@ -631,7 +691,7 @@ class PlanValidator:
                     "set horizon: 1 (the next draw) or more",
                 )
             ]
-        violations = []
+        violations = self._panel_futr_coverage(row)
         available = self.facts.futr_horizon.get(row.dataset)
         if row.feature_list("futr") and available is not None and row.horizon > available:
             violations.append(
@@ -658,6 +718,29 @@ class PlanValidator:
                         f"predict with h={row.horizon}",
                         "probe",
                         failed.probe_id,
+                    )
+                )
+        return violations
+
+    def _panel_futr_coverage(self, row: RunPlanRow) -> list[Violation]:
+        """A panel's fut_ columns need values for every step of the horizon after each series' last observation."""
+        coverage = self.facts.futr_coverage.get(row.dataset, {})
+        violations = []
+        for column in row.feature_list("futr"):
+            if column not in coverage:
+                continue  # not a column of the dataset: missing_feature_columns says so
+            steps, unique_id = coverage[column]
+            if steps < row.horizon:
+                violations.append(
+                    Violation(
+                        "horizon_beyond_futr_df",
+                        "horizon",
+                        f"{column} has future values for {steps} of the {row.horizon} steps after the last "
+                        f"observation of {unique_id}: {row.horizon - steps} step(s) short",
+                        f"load the next {row.horizon} values of every series with `fcast ingest --panel {row.dataset} "
+                        f"--futr FILE` (columns unique_id, ds, {column}), or use horizon <= {steps}",
+                        "data",
+                        "mart_panel_futr_coverage",
                     )
                 )
         return violations

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fcast import db
+from fcast.datasets import Dataset, load_datasets, loaded_but_not_built
 from fcast.registry.environment import distribution_version, version_sort_key
 
 TRAINER = "trainer"
@@ -90,6 +91,11 @@ class RegistryFacts:
     # model class -> [(version, {flag: bool})], oldest first: every scanned release of neuralforecast
     # (marts.registry_capability_history; empty until the registry marts are built).
     capability_history: dict[str, list[tuple[str, dict[str, bool]]]] = field(default_factory=dict)
+    # The datasets of marts.mart_datasets (games and panels with their time axis), panels loaded into raw
+    # but not yet built, and per panel and fut_ column the fewest future steps any series has values for.
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    unbuilt_datasets: tuple[str, ...] = ()
+    futr_coverage: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -358,10 +364,19 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             "select distinct dataset_name, feature_name from marts.fct_panel_exogenous"
         ):
             panel_features.setdefault(dataset, set()).add(feature)
-        for (dataset,) in warehouse.fetchall(
-            "select distinct dataset_name from marts.fct_series_long where dataset_name <> 'lottery'"
+        for dataset, unique_id in warehouse.fetchall(
+            "select distinct dataset_name, unique_id from marts.fct_series_long where dataset_name <> 'lottery'"
+        ):  # a panel's selectors: all of its series, or one by its id in the file
+            selectors[(dataset, "all")] = selectors.get((dataset, "all"), 0) + 1
+            selectors[(dataset, unique_id.removeprefix(f"{dataset}_"))] = 1
+    datasets = load_datasets(warehouse)
+    futr_coverage: dict[str, dict[str, tuple[int, str]]] = {}
+    if warehouse.table_exists("marts", "mart_panel_futr_coverage"):
+        for dataset, feature, steps, unique_id in warehouse.fetchall(
+            "select dataset_name, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage "
+            "order by covered_steps desc, unique_id"
         ):
-            selectors[(dataset, "all")] = 0
+            futr_coverage.setdefault(dataset, {})[feature] = (int(steps), unique_id)  # the fewest steps win
     return RegistryFacts(
         env_key,
         version,
@@ -378,6 +393,9 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         futr_horizon,
         panel_features,
         capability_history=capability_history,
+        datasets=datasets,
+        unbuilt_datasets=tuple(loaded_but_not_built(warehouse, datasets)),
+        futr_coverage=futr_coverage,
     )
 
 
@@ -399,6 +417,9 @@ def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: An
         "futr_horizon": {},
         "panel_features": {},
         "capability_history": {},
+        "datasets": {},
+        "unbuilt_datasets": (),
+        "futr_coverage": {},
     }
     values.update(overrides)
     return RegistryFacts(**values)

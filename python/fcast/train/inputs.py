@@ -13,6 +13,7 @@ from typing import Any
 from fcast import db
 from fcast.plans.materialize import read_frames
 from fcast.plans.spec import RunPlanRow
+from fcast.time_axis import TimeAxis
 
 FEATURE_KINDS = ("futr", "hist", "stat")
 FEATURE_TABLES = {"futr": "nf_train_df", "hist": "nf_train_df", "stat": "nf_static_df"}
@@ -30,7 +31,13 @@ class RunInputs:
     unique_ids: list[str]
     table_name: str
     data_version: str
-    last_ds: dict[str, int]
+    last_ds: dict[str, int]  # each series' last ds as the stored integer index (draw number, step, grid position)
+    axis: TimeAxis
+
+    @property
+    def freq(self) -> int | str:
+        """The dataset's frequency, what NeuralForecast(freq=...) takes unless the plan says otherwise."""
+        return self.axis.nf_freq
 
     @property
     def train_rows(self) -> int:
@@ -66,17 +73,37 @@ def mart_columns(warehouse: db.Warehouse) -> dict[str, set[str]]:
     return columns
 
 
-def check_features_exist(features: dict[str, list[str]], context: str) -> None:
+def panel_columns(warehouse: db.Warehouse, dataset: str) -> set[str]:
+    return {
+        name
+        for (name,) in warehouse.fetchall(
+            "select distinct feature_name from marts.fct_panel_exogenous where dataset_name = ?", (dataset,)
+        )
+    }
+
+
+def check_features_exist(features: dict[str, list[str]], context: str, dataset: str) -> None:
     """Fail, naming every column, when a recorded feature is no longer in the feature marts."""
+    from fcast.datasets import dataset_of
+
     with db.connect(read_only=True) as warehouse:
-        columns = mart_columns(warehouse)
-    missing = [
-        f"{column} ({kind}, marts.{FEATURE_TABLES[kind]})"
-        for kind in FEATURE_KINDS
-        for column in features.get(kind) or []
-        if column not in columns.get(FEATURE_TABLES[kind], set())
-        or (kind == "futr" and column not in columns.get("nf_futr_df", set()))
-    ]
+        if dataset_of(dataset, warehouse).is_panel:
+            available = panel_columns(warehouse, dataset)
+            missing = [
+                f"{column} ({kind}, marts.fct_panel_exogenous of {dataset})"
+                for kind in FEATURE_KINDS
+                for column in features.get(kind) or []
+                if column not in available
+            ]
+        else:
+            columns = mart_columns(warehouse)
+            missing = [
+                f"{column} ({kind}, marts.{FEATURE_TABLES[kind]})"
+                for kind in FEATURE_KINDS
+                for column in features.get(kind) or []
+                if column not in columns.get(FEATURE_TABLES[kind], set())
+                or (kind == "futr" and column not in columns.get("nf_futr_df", set()))
+            ]
     if missing:
         raise MissingFeatureError(
             f"{context}: the model was trained with feature column(s) that the marts no longer have: "
@@ -87,14 +114,13 @@ def check_features_exist(features: dict[str, list[str]], context: str) -> None:
 
 def load_inputs(row: RunPlanRow) -> RunInputs:
     frames = read_frames(row)
-    df = frames.df
-    last_ds = {str(key): int(value) for key, value in df.groupby("unique_id")["ds"].max().items()}
     return RunInputs(
-        df=df,
+        df=frames.df,
         static_df=frames.static_df,
         futr_df=frames.futr_df,
         unique_ids=frames.unique_ids,
         table_name=frames.table_name,
-        data_version=data_version(df, frames.static_df, frames.futr_df),
-        last_ds=last_ds,
+        data_version=data_version(frames.df, frames.static_df, frames.futr_df),
+        last_ds=frames.last_ds,
+        axis=frames.axis,
     )

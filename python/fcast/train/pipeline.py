@@ -85,7 +85,7 @@ def trainer_path(
     """Cross-validate (refit off), fit on every draw, predict the next h draws, predict insample if asked."""
     clock = clock or StageClock()
     with clock.stage("build"):
-        nf = build_neuralforecast(row, [build_model(row, **trainer_kwargs)])
+        nf = build_neuralforecast(row, [build_model(row, **trainer_kwargs)], inputs.freq)
         cv_arguments = cross_validation_arguments(row)
     log.info(f"cross-validation {cv_arguments} on {inputs.train_rows} rows of {len(inputs.unique_ids)} series")
     with clock.stage("cross_validation"):

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fcast.raw_schema import RUN_FORECAST_INTERVALS, RUN_FORECASTS
+from fcast.time_axis import TimeAxis
+
 CROSS_VALIDATION = "cross_validation"
 FORECAST = "forecast"
 INSAMPLE = "insample"
@@ -77,24 +80,66 @@ def _nullable(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def forecast_rows(run_id: str, frame: pd.DataFrame, alias: str, kind: str, last_ds: dict | None = None):
+def _timestamp(value):
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+def on_index(frame: pd.DataFrame, axis: TimeAxis | None) -> pd.DataFrame:
+    """The frame with ds and cutoff as the stored integer index; a date axis keeps the dates as ds_time, cutoff_time."""
+    frame = frame.reset_index(drop=frame.index.name != "unique_id")
+    if axis is None or not axis.is_date:
+        return frame
+    frame = frame.copy()
+    for column in ("ds", "cutoff"):
+        if column in frame.columns:
+            frame[f"{column}_time"] = pd.to_datetime(frame[column])
+            frame[column] = axis.index_of(frame[column])
+    return frame
+
+
+def forecast_rows(
+    run_id: str, frame: pd.DataFrame, alias: str, kind: str, last_ds: dict | None = None, axis: TimeAxis | None = None
+):
     """(forecast rows, interval rows) for raw.run_forecasts and raw.run_forecast_intervals.
 
     Cross-validation and insample frames carry `cutoff` and `y`; for a forecast the cutoff is the
-    last draw each series was given (`last_ds`).
+    last draw each series was given (`last_ds`). On a date axis, ds and cutoff are stored as the
+    dataset's integer index with their timestamps beside them.
     """
     columns = output_columns(frame, alias)
-    frame = frame.reset_index(drop=frame.index.name != "unique_id")
+    frame = on_index(frame, axis)
     cutoffs = frame["unique_id"].map(last_ds) if kind == FORECAST else frame["cutoff"]
-    frame = _with_steps(frame.drop(columns=["cutoff"], errors="ignore"), cutoffs)
+    frame = _with_steps(frame.drop(columns=["cutoff", "cutoff_time"], errors="ignore"), cutoffs)
+    if axis is not None and axis.is_date:
+        frame["cutoff_time"] = axis.times_of(frame["cutoff"].to_numpy())
     has_actual = "y" in frame.columns
     forecasts, intervals = [], []
     for record in frame.to_dict("records"):
-        key = (run_id, kind, str(record["unique_id"]), int(record["cutoff"]), int(record["ds"]))
-        actual = _nullable(record["y"]) if has_actual else None
-        forecasts.append((*key, int(record["horizon_step"]), _nullable(record[columns.point]), actual))
+        key = {
+            "run_id": run_id,
+            "forecast_kind": kind,
+            "unique_id": str(record["unique_id"]),
+            "cutoff": int(record["cutoff"]),
+            "ds": int(record["ds"]),
+        }
+        forecasts.append(
+            RUN_FORECASTS.row(
+                {
+                    **key,
+                    "horizon_step": int(record["horizon_step"]),
+                    "y_hat": _nullable(record[columns.point]),
+                    "y": _nullable(record["y"]) if has_actual else None,
+                    "ds_time": _timestamp(record.get("ds_time")),
+                    "cutoff_time": _timestamp(record.get("cutoff_time")),
+                }
+            )
+        )
         for level, (lo, hi) in columns.intervals.items():
-            intervals.append((*key, level, _nullable(record[lo]), _nullable(record[hi])))
+            intervals.append(
+                RUN_FORECAST_INTERVALS.row(
+                    {**key, "level": level, "lo": _nullable(record[lo]), "hi": _nullable(record[hi])}
+                )
+            )
     return forecasts, intervals
 
 
@@ -103,11 +148,11 @@ def _pinball(y: np.ndarray, prediction: np.ndarray, quantile: float) -> np.ndarr
     return np.maximum(quantile * difference, (quantile - 1) * difference)
 
 
-def metric_rows(run_id: str, cv: pd.DataFrame, alias: str) -> list[tuple]:
+def metric_rows(run_id: str, cv: pd.DataFrame, alias: str, axis: TimeAxis | None = None) -> list[tuple]:
     """MAE and RMSE per series and window; coverage_<level> and quantile_loss when there are quantile outputs."""
     columns = output_columns(cv, alias)
     quantile_columns = columns.quantile_columns()
-    cv = cv.reset_index(drop=cv.index.name != "unique_id")
+    cv = on_index(cv, axis)
     window_of = {cutoff: index for index, cutoff in enumerate(sorted(cv["cutoff"].unique()))}
     rows = []
     for (unique_id, cutoff), window in cv.groupby(["unique_id", "cutoff"], sort=True):

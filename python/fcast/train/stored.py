@@ -104,7 +104,7 @@ def retrain(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
 
     runs.close_stale_runs()
     stored = load_stored(run_id_prefix)
-    check_features_exist(stored.features, f"retrain of run {stored.run_id}")
+    check_features_exist(stored.features, f"retrain of run {stored.run_id}", stored.row.dataset)
     options = options or TrainOptions()
     (result,) = validate_rows([stored.row], rehearse=options.rehearse, progress=options.progress)
     if not result.valid:
@@ -125,7 +125,7 @@ def predict(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
 
     runs.close_stale_runs()
     stored = load_stored(run_id_prefix)
-    check_features_exist(stored.features, f"predict with run {stored.run_id}")
+    check_features_exist(stored.features, f"predict with run {stored.run_id}", stored.row.dataset)
     nf = verified_model(stored)
 
     def forecast_next_draws(row: RunPlanRow, inputs: RunInputs, scratch: Path, log: RunLog) -> WorkResult:

@@ -140,13 +140,18 @@ class ResultRows:
 def result_rows(run_id: str, row: RunPlanRow, inputs: RunInputs, cv: Any | None, forecast: Any, insample: Any | None):
     alias = point_alias(row)
     metric_rows, forecasts, intervals = [], [], []
+    axis = inputs.axis
     if cv is not None:
-        metric_rows = scoring.metric_rows(run_id, cv, alias)
-        forecasts, intervals = scoring.forecast_rows(run_id, cv, alias, scoring.CROSS_VALIDATION)
-    next_forecasts, next_intervals = scoring.forecast_rows(run_id, forecast, alias, scoring.FORECAST, inputs.last_ds)
+        metric_rows = scoring.metric_rows(run_id, cv, alias, axis)
+        forecasts, intervals = scoring.forecast_rows(run_id, cv, alias, scoring.CROSS_VALIDATION, axis=axis)
+    next_forecasts, next_intervals = scoring.forecast_rows(
+        run_id, forecast, alias, scoring.FORECAST, inputs.last_ds, axis
+    )
     forecasts, intervals = forecasts + next_forecasts, intervals + next_intervals
     if insample is not None:
-        insample_forecasts, insample_intervals = scoring.forecast_rows(run_id, insample, alias, scoring.INSAMPLE)
+        insample_forecasts, insample_intervals = scoring.forecast_rows(
+            run_id, insample, alias, scoring.INSAMPLE, axis=axis
+        )
         forecasts, intervals = forecasts + insample_forecasts, intervals + insample_intervals
     return ResultRows(metric_rows, forecasts, intervals)
 

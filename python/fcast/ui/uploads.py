@@ -112,13 +112,11 @@ class StoredUpload:
 
 
 def rebuild_selection(kind: str) -> list[str]:
-    """The dbt selection downstream of the raw table an upload of `kind` lands in."""
-    sources = (
-        ["source:raw.lottery_draws+", "source:raw.lottery_draw_conflicts+"]
-        if kind == DRAWS
-        else ["source:raw.panel_observations+", "source:raw.panel_exogenous+"]
-    )
-    return ["--select", *sources, "source:raw.ingest_rejects+", "source:raw.ingest_files+"]
+    """The dbt selection downstream of the raw tables an upload of `kind` lands in."""
+    from fcast.dbt_runner import downstream_selection
+    from fcast.ingest import loader, panel
+
+    return downstream_selection(list(loader.WRITTEN_TABLES if kind == DRAWS else panel.WRITTEN_TABLES))
 
 
 def store_upload(
