@@ -1,5 +1,6 @@
 -- Every forecast of every run beside the actual draw once it is known: cross-validation windows
 -- carry y from training; a forecast of a future draw is matched to the draw when it is ingested.
+-- ds_time is the timestamp of ds (a date panel's date, or the draw date once the draw is known).
 with
 
 forecasts as (
@@ -15,7 +16,8 @@ actuals as (
         unique_id,
         ds,
         y,
-        draw_date
+        draw_date,
+        ds_time
     from {{ ref('fct_series_long') }}
 ),
 
@@ -33,6 +35,8 @@ joined as (
         forecasts.horizon_step,
         forecasts.y_hat,
         actuals.draw_date,
+        coalesce(forecasts.ds_time, actuals.ds_time) as ds_time,
+        forecasts.cutoff_time,
         coalesce(forecasts.y, actuals.y) as y_actual
     from forecasts
     inner join runs on forecasts.run_id = runs.run_id
@@ -56,6 +60,8 @@ select
     y_hat,
     y_actual,
     draw_date,
+    ds_time,
+    cutoff_time,
     y_actual is not null as is_actual_known,
     abs(y_hat - y_actual) as abs_error
 from joined
