@@ -201,7 +201,9 @@ class TimeAxis:
         if is_integer_freq(freq) or not isinstance(freq, str):
             return False
         try:
-            other = pd.date_range(start=self.origin, periods=60, freq=freq)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # 'M' for 'ME' and the like: the same grid
+                other = pd.date_range(start=self.origin, periods=60, freq=freq)
         except (ValueError, TypeError):
             return False
         return other.equals(self.grid(60))

@@ -13,6 +13,7 @@ import dataclasses
 
 import pytest
 
+from fcast.datasets import Dataset
 from fcast.plans.rules import RULES, describe_rules, markdown_table
 from fcast.plans.spec import rows_from_document
 from fcast.plans.validate import PlanValidator, Violation
@@ -231,8 +232,25 @@ FACTS = empty_facts(
         ("NHITS", "fit", "loss", "DistributionLoss(distribution=StudentT)"): STUDENT_T_PROBE,
     },
     removed={("NHITS", "n_pool_kernel"): "1.6.4"},
-    selectors={**{("loto6", f"N{slot}"): 1 for slot in range(1, 7)}, ("loto6", "all"): 6},
+    selectors={
+        **{("loto6", f"N{slot}"): 1 for slot in range(1, 7)},
+        ("loto6", "all"): 6,
+        ("air", "all"): 2,
+        ("air", "Airline1"): 1,
+        ("air", "Airline2"): 1,
+        ("steps", "all"): 1,
+        ("legacy", "all"): 1,
+    },
     futr_horizon={"loto6": 30},
+    datasets={
+        "loto6": Dataset("loto6", "game", "draw_number", "1", None, 1, 6),
+        "air": Dataset("air", "panel", "date", "ME", "1949-01-31", 12, 2),
+        "steps": Dataset("steps", "panel", "integer", "5", None, 1, 1),
+        "legacy": Dataset("legacy", "panel", "date", None, None, 1, 1),  # loaded before freqs were recorded
+    },
+    unbuilt_datasets=("fresh",),
+    panel_features={"air": {"fut_trend", "hist_y_lag12"}},
+    futr_coverage={"air": {"fut_trend": (12, "air_Airline2")}},
     train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1"},
     static_columns={"unique_id", "stat_slot_index"},
     capability_history={
@@ -273,6 +291,13 @@ TSMIXERX_ALL = {"series": "all", "model": "TSMixerx", "model_args": {"n_series":
 TRIGGERS = [
     case("unknown_dataset", "dataset", {"dataset": "loto9"}, "no_such_game"),
     case("unknown_series_selector", "series", {"series": "N9"}, "slot_beyond_the_game"),
+    case("unknown_series_selector", "series", {"dataset": "air", "series": "Airline3"}, "panel_series"),
+    case("dataset_not_built", "dataset", {"dataset": "fresh", "series": "all"}, "loaded_not_built"),
+    case("unknown_frequency", "dataset", {"dataset": "legacy", "series": "all"}, "date_panel_without_freq"),
+    case("freq_mismatch", "neuralforecast.freq", {"neuralforecast": {"freq": "D"}}, "game_with_dates"),
+    case("freq_mismatch", "neuralforecast.freq", {"dataset": "air", "series": "all", "neuralforecast": {"freq": "MS"}}, "other_grid"),
+    case("freq_mismatch", "neuralforecast.freq", {"dataset": "air", "series": "all", "neuralforecast": {"freq": 1}}, "int_on_dates"),
+    case("freq_mismatch", "neuralforecast.freq", {"dataset": "steps", "series": "all", "neuralforecast": {"freq": 1}}, "wrong_step"),
     case("unknown_model", "model", {"model": "NHITZ"}, "typo"),
     case("unknown_auto_model", "model", {"model": "AutoNoSuch"}, "no_such_auto"),
     case("unknown_auto_model", "model", {"model": "AutoInformer"}, "model_without_auto"),
@@ -423,6 +448,18 @@ TRIGGERS = [
         {"horizon": 31, "features": {"futr": ["fut_weekday"]}},
         "futr",
     ),
+    case(
+        "horizon_beyond_futr_df",
+        "horizon",
+        {"dataset": "air", "series": "all", "horizon": 13, "features": {"futr": ["fut_trend"]}},
+        "panel_futr_file",
+    ),
+    case(
+        "missing_feature_columns",
+        "features.futr",
+        {"dataset": "air", "series": "all", "features": {"futr": ["fut_weekday"]}},
+        "game_column_on_a_panel",
+    ),
     case("horizon_mismatch", "predict.h", {"predict": {"h": 3}}, "probe"),
     case("multivariate_n_series", "model_args.n_series", {"series": "all", "model": "TSMixerx"}, "missing"),
     case("multivariate_n_series", "model_args.n_series", {**TSMIXERX_ALL, "model_args": {"n_series": 5}}, "wrong"),
@@ -567,6 +604,19 @@ ACCEPTED = [
         id="capabilities_unchanged_across_releases",
     ),
     pytest.param({"model_args": {"dropout_prob_theta": 0.25}}, id="unprobed_value"),
+    pytest.param({"neuralforecast": {"freq": 1}}, id="game_freq_1"),
+    pytest.param(
+        {
+            "dataset": "air",
+            "series": "all",
+            "horizon": 12,
+            "features": {"futr": ["fut_trend"], "hist": ["hist_y_lag12"]},
+        },
+        id="panel_features_within_the_futr_file",
+    ),
+    pytest.param({"dataset": "air", "series": "Airline1", "neuralforecast": {"freq": "ME"}}, id="panel_own_freq"),
+    pytest.param({"dataset": "air", "series": "all", "neuralforecast": {"freq": "M"}}, id="panel_freq_alias_same_grid"),
+    pytest.param({"dataset": "steps", "series": "all", "neuralforecast": {"freq": 5}}, id="integer_panel_step"),
 ]
 
 

@@ -178,10 +178,16 @@ def stored_axis(dataset_name: str, warehouse: db.Warehouse) -> TimeAxis | None:
 
 
 def _integer_step(keys: pd.DataFrame) -> int:
-    """The greatest common step of the integer ds values of every series (1 when a series has one value)."""
-    steps = keys.groupby("unique_id")["ds_key"].diff().dropna().astype("int64")
+    """The most common step between consecutive integer ds values of a series (1 when no series has two values).
+
+    The most common step, not the smallest: a gap doubles one step and a stray value shortens one, and
+    neither should change the panel's frequency (the gap is then named, the stray value rejected)."""
+    steps = keys.sort_values("ds_key").groupby("unique_id")["ds_key"].diff().dropna().astype("int64")
     steps = steps[steps > 0]
-    return int(np.gcd.reduce(steps.to_numpy())) if len(steps) else 1
+    if steps.empty:
+        return 1
+    counts = steps.value_counts()
+    return int(counts[counts == counts.max()].index.min())
 
 
 def _resolve_axis(
