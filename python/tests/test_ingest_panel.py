@@ -117,7 +117,8 @@ def test_missing_timestamps_are_filled_and_flagged_when_the_user_says_how(wareho
             "select ds, ds_time, y, filled_by, source_row from raw.panel_observations where filled_by <> ''"
         )
         feature = warehouse.fetchall(
-            "select feature_value from raw.panel_exogenous where unique_id = 'a' and ds = 5 and feature_name = 'hist_temp'"
+            "select feature_value from raw.panel_exogenous "
+            "where unique_id = 'a' and ds = 5 and feature_name = 'hist_temp'"
         )
     assert [(ds, str(time)[:10], value, by, row) for ds, time, value, by, row in filled] == [
         (5, "2024-02-29", y, policy, 0)

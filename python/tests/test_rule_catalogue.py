@@ -286,6 +286,8 @@ def case(rule_id: str, field: str, run: dict, name: str) -> pytest.param:
 
 NORMAL = {"class": "DistributionLoss", "kwargs": {"distribution": "Normal"}}
 TSMIXERX_ALL = {"series": "all", "model": "TSMixerx", "model_args": {"n_series": 6}}
+AIR_ALL = {"dataset": "air", "series": "all"}  # a monthly panel (ME) with a futr file of 12 months
+STEPS_ALL = {"dataset": "steps", "series": "all"}  # an integer panel in steps of 5
 
 # (rule, the field it names, the run: merged into DEFAULTS as a plan's defaults are, dicts key by key)
 TRIGGERS = [
@@ -295,9 +297,9 @@ TRIGGERS = [
     case("dataset_not_built", "dataset", {"dataset": "fresh", "series": "all"}, "loaded_not_built"),
     case("unknown_frequency", "dataset", {"dataset": "legacy", "series": "all"}, "date_panel_without_freq"),
     case("freq_mismatch", "neuralforecast.freq", {"neuralforecast": {"freq": "D"}}, "game_with_dates"),
-    case("freq_mismatch", "neuralforecast.freq", {"dataset": "air", "series": "all", "neuralforecast": {"freq": "MS"}}, "other_grid"),
-    case("freq_mismatch", "neuralforecast.freq", {"dataset": "air", "series": "all", "neuralforecast": {"freq": 1}}, "int_on_dates"),
-    case("freq_mismatch", "neuralforecast.freq", {"dataset": "steps", "series": "all", "neuralforecast": {"freq": 1}}, "wrong_step"),
+    case("freq_mismatch", "neuralforecast.freq", {**AIR_ALL, "neuralforecast": {"freq": "MS"}}, "other_grid"),
+    case("freq_mismatch", "neuralforecast.freq", {**AIR_ALL, "neuralforecast": {"freq": 1}}, "int_on_dates"),
+    case("freq_mismatch", "neuralforecast.freq", {**STEPS_ALL, "neuralforecast": {"freq": 1}}, "wrong_step"),
     case("unknown_model", "model", {"model": "NHITZ"}, "typo"),
     case("unknown_auto_model", "model", {"model": "AutoNoSuch"}, "no_such_auto"),
     case("unknown_auto_model", "model", {"model": "AutoInformer"}, "model_without_auto"),

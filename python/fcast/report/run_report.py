@@ -48,24 +48,29 @@ def _table(frame: pd.DataFrame, limit: int = 200) -> str:
 
 
 def forecast_plot(forecasts: pd.DataFrame, intervals: pd.DataFrame, history: pd.DataFrame) -> str:
+    """The series before and through the forecasts; on dates when the dataset has them (date panels)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    on_dates = "ds_time" in forecasts.columns and forecasts["ds_time"].notna().all()
+    x = "ds_time" if on_dates else "ds"
+    if on_dates:
+        intervals = intervals.merge(forecasts[["unique_id", "forecast_kind", "cutoff", "ds", "ds_time"]], how="left")
     series = sorted(forecasts["unique_id"].unique())
     figure, axes = plt.subplots(len(series), 1, figsize=(10, 2.4 * len(series)), squeeze=False)
     for axis, unique_id in zip(axes[:, 0], series, strict=True):
         mine = forecasts[forecasts["unique_id"] == unique_id].sort_values("ds")
         start = mine["ds"].min() - 30
         past = history[(history["unique_id"] == unique_id) & (history["ds"] >= start)].sort_values("ds")
-        axis.plot(past["ds"], past["y"], color="#777", lw=1, marker=".", ms=4, label="draws")
+        axis.plot(past[x], past["y"], color="#777", lw=1, marker=".", ms=4, label="observed" if on_dates else "draws")
         for kind, marker, color in (("cross_validation", "o", "#1f6fb2"), ("forecast", "*", "#d2531b")):
             part = mine[mine["forecast_kind"] == kind]
-            axis.scatter(part["ds"], part["y_hat"], marker=marker, color=color, s=28, label=kind.replace("_", " "))
+            axis.scatter(part[x], part["y_hat"], marker=marker, color=color, s=28, label=kind.replace("_", " "))
         for level, band in intervals[intervals["unique_id"] == unique_id].groupby("level"):
             band = band.sort_values("ds")
-            axis.fill_between(band["ds"], band["lo"], band["hi"], alpha=0.15, color="#1f6fb2", label=f"{level:g}%")
+            axis.fill_between(band[x], band["lo"], band["hi"], alpha=0.15, color="#1f6fb2", label=f"{level:g}%")
         axis.set_title(unique_id, fontsize=9, loc="left")
         axis.legend(fontsize=7, loc="upper left", ncol=4)
     figure.tight_layout()
@@ -154,23 +159,55 @@ def run_sections(run: dict) -> list[str]:
         intervals = _frame("select * from raw.run_forecast_intervals where run_id = ?", (run_id,))
         ids = sorted(forecasts["unique_id"].unique())
         marks = ", ".join("?" for _ in ids)
-        history = _frame(f"select unique_id, ds, y from marts.fct_series_long where unique_id in ({marks})", ids)
-        parts += ["<h3>Forecasts against the draws</h3>", forecast_plot(forecasts, intervals, history)]
-    board = _frame(
-        "select unique_id, n_points, model_mae, uniform_guess_mae, best_constant_mae, seasonal_naive_mae, "
-        "exact_best_mae, p_holm, beats_chance from raw.leaderboard_entries where run_id = ? order by unique_id",
-        (run_id,),
-    )
-    parts += [
-        "<h3>Beside chance</h3>",
-        _table(board) if not board.empty else "<p>not scored yet: run `fcast evaluate`</p>",
-    ]
+        history = _frame(
+            f"select unique_id, ds, ds_time, y from marts.fct_series_long where unique_id in ({marks})", ids
+        )
+        parts += ["<h3>Forecasts against the actual values</h3>", forecast_plot(forecasts, intervals, history)]
+    parts += _baselines_section(run)
     samples = _frame("select * from raw.run_resources where run_id = ? order by sample_index", (run_id,))
     if not samples.empty:
         parts += ["<h3>Resources</h3>", resource_plot(samples)]
     tail = "\n".join(str(run["logs"] or "").splitlines()[-LOG_TAIL_LINES:])
     parts += ["<h3>Log (tail)</h3>", f"<pre>{html.escape(tail)}</pre>"]
     return parts
+
+
+def _mart_exists(name: str) -> bool:
+    with db.connect(read_only=True) as warehouse:
+        return warehouse.table_exists("marts", name)
+
+
+def _baselines_section(run: dict) -> list[str]:
+    """Games stand beside chance (fcast evaluate); panels beside seasonal naive and naive (marts.panel_leaderboard)."""
+    kind = (
+        _frame("select dataset_kind from marts.mart_datasets where dataset_name = ?", (run["loto"],))
+        if _mart_exists("mart_datasets")
+        else pd.DataFrame()
+    )
+    if not kind.empty and kind["dataset_kind"].iloc[0] == "panel":
+        board = (
+            _frame(
+                "select unique_id, n_points, season_length, model_mae, naive_mae, seasonal_naive_mae, "
+                "mae_relative_to_seasonal_naive, beats_seasonal_naive from marts.panel_leaderboard "
+                "where run_id = ? order by unique_id",
+                (run["run_id"],),
+            )
+            if _mart_exists("panel_leaderboard")
+            else pd.DataFrame()
+        )
+        return [
+            "<h3>Beside seasonal naive and naive</h3>",
+            _table(board) if not board.empty else "<p>not scored yet: run `fcast build --select marts.runs`</p>",
+        ]
+    board = _frame(
+        "select unique_id, n_points, model_mae, uniform_guess_mae, best_constant_mae, seasonal_naive_mae, "
+        "exact_best_mae, p_holm, beats_chance from raw.leaderboard_entries where run_id = ? order by unique_id",
+        (run["run_id"],),
+    )
+    return [
+        "<h3>Beside chance</h3>",
+        _table(board) if not board.empty else "<p>not scored yet: run `fcast evaluate`</p>",
+    ]
 
 
 def write_report(run_ids: list[str], title: str, output: Path | None = None) -> Path:

@@ -19,12 +19,20 @@ OUTCOME_COLOURS = {
 }
 
 
-def forecast_chart(actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.DataFrame | None = None) -> alt.Chart:
-    """Actual draws (line), forecasts (points: cross-validation and the next draws) and interval bands."""
+def forecast_chart(
+    actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.DataFrame | None = None, dates: bool = False
+) -> alt.Chart:
+    """Actual values (line), forecasts (points: cross-validation and the next steps) and interval bands.
+
+    Games are drawn over the draw number `ds`; a date panel (`dates`) over `ds_time`, its forecasts with
+    their `cutoff_time`.
+    """
+    x = alt.X("ds_time:T", title="date") if dates else alt.X("ds:Q", title="draw (ds)")
+    when, cutoff = ("ds_time", "cutoff_time") if dates else ("ds", "cutoff")
     base = (
         alt.Chart(actual)
         .mark_line(color="#888888")
-        .encode(x=alt.X("ds:Q", title="draw (ds)"), y=alt.Y("y_actual:Q", title="value"), tooltip=["ds", "y_actual"])
+        .encode(x=x, y=alt.Y("y_actual:Q", title="value"), tooltip=[when, "y_actual"])
     )
     layers = [base]
     if intervals is not None and not intervals.empty:
@@ -32,11 +40,11 @@ def forecast_chart(actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.
             alt.Chart(intervals)
             .mark_area(opacity=0.25)
             .encode(
-                x="ds:Q",
+                x=x,
                 y="lo:Q",
                 y2="hi:Q",
                 color=alt.Color("interval_level:N", title="interval %"),
-                tooltip=["ds", "interval_level", "lo", "hi"],
+                tooltip=[when, "interval_level", "lo", "hi"],
             )
         )
         layers.insert(0, band)
@@ -44,14 +52,39 @@ def forecast_chart(actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.
         alt.Chart(forecasts)
         .mark_point(filled=True, size=45)
         .encode(
-            x="ds:Q",
+            x=x,
             y=alt.Y("y_hat:Q"),
             color=alt.Color("forecast_kind:N", title="forecast"),
-            tooltip=["ds", "cutoff", "y_hat", "y_actual", "abs_error"],
+            tooltip=[when, cutoff, "y_hat", "y_actual", "abs_error"],
         )
     )
     layers.append(forecasts)
     return alt.layer(*layers).properties(height=320).interactive()
+
+
+def panel_series_chart(observed: pd.DataFrame, dates: bool) -> alt.Chart:
+    """A panel's series over their dates (`ds_time`) or integer `ds`; filled observations drawn as crosses."""
+    x = alt.X("ds_time:T", title="date") if dates else alt.X("ds:Q", title="ds")
+    when = "ds_time" if dates else "ds"
+    lines = (
+        alt.Chart(observed)
+        .mark_line()
+        .encode(
+            x=x,
+            y=alt.Y("y:Q", title="y"),
+            color=alt.Color("unique_id:N", title="series"),
+            tooltip=["unique_id", when, "y", "filled_by"],
+        )
+    )
+    filled = observed[observed["filled_by"].fillna("") != ""]
+    if filled.empty:
+        return lines.properties(height=280).interactive()
+    crosses = (
+        alt.Chart(filled)
+        .mark_point(shape="cross", size=80, color="#e03131")
+        .encode(x=x, y="y:Q", tooltip=["unique_id", when, "y", "filled_by"])
+    )
+    return alt.layer(lines, crosses).properties(height=280).interactive()
 
 
 def resource_charts(samples: pd.DataFrame) -> alt.Chart:
@@ -99,6 +132,35 @@ def leaderboard_chart(board: pd.DataFrame) -> alt.Chart:
     )
     bound = alt.Chart(frame).mark_tick(color="black", thickness=2, size=16).encode(y="entry:N", x="exact_best_mae:Q")
     return alt.layer(bars, bound).properties(height=max(160, 22 * len(frame)))
+
+
+def panel_leaderboard_chart(runs: pd.DataFrame) -> alt.Chart:
+    """Each panel run's MAE beside the naive (grey tick) and seasonal naive (black tick) baselines' MAE."""
+    frame = runs.assign(entry=runs["run_name"] + " · " + runs["model_name"])
+    bars = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("entry:N", sort="x", title=None),
+            x=alt.X("model_mae:Q", title="MAE"),
+            color=alt.Color("verdict:N"),
+            tooltip=[
+                "run_name",
+                "model_name",
+                "n_series",
+                "model_mae",
+                "seasonal_naive_mae",
+                "naive_mae",
+                "geometric_mean_relative_mae",
+                "verdict",
+            ],
+        )
+    )
+    seasonal = (
+        alt.Chart(frame).mark_tick(color="black", thickness=2, size=16).encode(y="entry:N", x="seasonal_naive_mae:Q")
+    )
+    naive = alt.Chart(frame).mark_tick(color="#868e96", thickness=2, size=16).encode(y="entry:N", x="naive_mae:Q")
+    return alt.layer(bars, seasonal, naive).properties(height=max(120, 26 * len(frame)))
 
 
 def predictability_chart(profile: pd.DataFrame, alpha: float = 0.05) -> alt.Chart:

@@ -1,8 +1,10 @@
 """What the Plan page offers and checks: choices drawn from the registry, live validation, saving.
 
 Choices are limited to what the registry allows (models that build, losses the model accepts and can
-train with, allowed argument values, the dataset's selectors and feature columns). The YAML of the
-whole plan stays editable, so every edit goes through the same validator as `fcast validate`.
+train with, allowed argument values, the dataset's selectors and feature columns). A dataset is a game
+or an uploaded panel (marts.mart_datasets): a panel offers `all` and its series ids as in its file, and
+its own hist_/fut_/stat_ columns. The YAML of the whole plan stays editable, so every edit goes through
+the same validator as `fcast validate`.
 """
 
 from __future__ import annotations
@@ -44,23 +46,73 @@ def allowed_values(facts: RegistryFacts, model: str, argument: str) -> list[str]
     return sorted({value for values in sources.values() for value in values if value not in ("None", "")})
 
 
+def is_panel(facts: RegistryFacts, dataset: str) -> bool:
+    known = facts.datasets.get(dataset)
+    return known.is_panel if known is not None else dataset in facts.panel_features
+
+
 def dataset_choices(facts: RegistryFacts) -> list[str]:
-    return sorted({dataset for dataset, _ in facts.selectors})
+    """Every dataset a plan row can name: the games and the panels (with series in the marts)."""
+    return sorted({dataset for dataset, _ in facts.selectors} | set(facts.datasets))
+
+
+def game_choices(facts: RegistryFacts) -> list[str]:
+    """The datasets with a standard k+1 plan: the games."""
+    return [dataset for dataset in dataset_choices(facts) if not is_panel(facts, dataset)]
 
 
 def series_choices(facts: RegistryFacts, dataset: str) -> list[str]:
-    return sorted({selector for name, selector in facts.selectors if name == dataset})
+    """A game's selectors; a panel's `all` first, then each series by its id in the uploaded file."""
+    selectors = sorted({selector for name, selector in facts.selectors if name == dataset})
+    if not is_panel(facts, dataset):
+        return selectors
+    return ["all", *(selector for selector in selectors if selector != "all")]
 
 
-def feature_choices(facts: RegistryFacts, model: str) -> dict[str, list[str]]:
-    """The feature columns of each kind the model can take (empty for a kind it does not support)."""
+def feature_choices(facts: RegistryFacts, model: str, dataset: str = "") -> dict[str, list[str]]:
+    """The feature columns of each kind the model can take (empty for a kind it does not support): a panel's
+    own columns, else the games' feature marts."""
     capabilities = facts.models.get(model, {})
+    if dataset and is_panel(facts, dataset):
+        own = facts.panel_features.get(dataset, set())
+        train, static = own, own
+    else:
+        train, static = facts.train_columns, facts.static_columns
     columns = {
-        "futr": sorted(c for c in facts.train_columns if c.startswith("fut_")),
-        "hist": sorted(c for c in facts.train_columns if c.startswith("hist_")),
-        "stat": sorted(c for c in facts.static_columns if c.startswith("stat_")),
+        "futr": sorted(c for c in train if c.startswith("fut_")),
+        "hist": sorted(c for c in train if c.startswith("hist_")),
+        "stat": sorted(c for c in static if c.startswith("stat_")),
     }
     return {kind: columns[kind] if capabilities.get(f"exogenous_{kind}") else [] for kind in FEATURE_KINDS}
+
+
+def row_freq(facts: RegistryFacts, dataset: str) -> int | None:
+    """The `neuralforecast.freq` a new row writes: 1 for a game (its draw numbers); none for a panel, whose
+    recorded frequency fcast uses (writing it would only repeat it)."""
+    return None if is_panel(facts, dataset) else 1
+
+
+def futr_steps(facts: RegistryFacts, dataset: str) -> dict[str, int]:
+    """A panel's fut_ columns with the future steps every series has values for (the longest horizon they allow)."""
+    return {feature: steps for feature, (steps, _) in facts.futr_coverage.get(dataset, {}).items()}
+
+
+def dataset_note(facts: RegistryFacts, dataset: str) -> str:
+    """One line on the dataset's time axis for the form (empty when the marts do not describe it)."""
+    known = facts.datasets.get(dataset)
+    if known is None:
+        return ""
+    problem = known.axis_problem()
+    if problem:
+        return problem
+    what = "panel" if known.is_panel else "game"
+    return f"{dataset} ({what}, {known.series_count} series): ds holds {known.axis.describe()}"
+
+
+def default_horizon(facts: RegistryFacts, dataset: str) -> int:
+    """One season for a panel (12 months, 7 days, ...), one draw for a game."""
+    known = facts.datasets.get(dataset)
+    return max(int(known.season_length), 1) if known is not None and known.is_panel else 1
 
 
 @dataclass
@@ -81,6 +133,7 @@ class RunForm:
     n_series: int = 0
     search_backend: str = ""
     num_samples: int = 0
+    freq: int | str | None = 1  # None: the row names no freq and fcast uses the dataset's (panels)
 
     def run(self) -> dict:
         model_args = {"input_size": self.input_size, "max_steps": self.max_steps}
@@ -96,11 +149,13 @@ class RunForm:
             "horizon": self.horizon,
             "loss": {"class": self.loss},
             "model_args": model_args,
-            "neuralforecast": {"freq": 1},
+            "neuralforecast": {"freq": self.freq},
             "fit": {"val_size": 0},
             "cross_validation": {"n_windows": self.n_windows, "step_size": 1},
             "features": {kind: list(columns) for kind, columns in self.features.items() if columns},
         }
+        if self.freq is None:
+            del run["neuralforecast"]
         if self.search_backend:
             run["search"] = {"backend": self.search_backend, "num_samples": self.num_samples}
         return run

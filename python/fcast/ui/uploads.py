@@ -2,7 +2,10 @@
 
 `check_upload` runs the ingest readers and rules in dry-run mode and lists every problem by row and
 rule; `store_upload` loads the same bytes into the raw tables (rejects and conflicts kept with their
-reason, re-uploading adds nothing) and rebuilds the models that read them.
+reason, re-uploading adds nothing) and rebuilds the models that read them. Three kinds of file: draw
+results, a `unique_id, ds, y` panel (read with `PanelOptions`: its frequency, what to do with missing
+timestamps, its season length, as `fcast ingest --panel`), and a panel's futr file (future values of
+its fut_ columns, as `fcast ingest --panel DATASET --futr`).
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from fcast.ingest.records import IngestError
 
+if TYPE_CHECKING:
+    from fcast.ingest.panel import PanelOptions
+
 MAX_UPLOAD_MB = float(os.environ.get("FCAST_UI_MAX_UPLOAD_MB", "20"))
 DRAW_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".html", ".htm")
 PANEL_SUFFIXES = (".csv", ".parquet")
-DRAWS, PANEL = "draws", "panel"
+DRAWS, PANEL, PANEL_FUTR = "draws", "panel", "panel_futr"
 
 
 @dataclass
@@ -33,6 +40,9 @@ class UploadCheck:
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row", "rule", "message"]))
     would_add: int = 0
     already_known: int = 0
+    time_axis: str = ""  # panels: the dataset's time axis as read (or recorded), e.g. "dates at frequency ME from ..."
+    gap_lines: list[str] = field(default_factory=list)  # panels: one line per series with missing timestamps
+    filled: int = 0  # panels: missing timestamps the gap policy fills
 
     @property
     def storable(self) -> bool:
@@ -65,40 +75,74 @@ def _suffix_error(file_name: str, kind: str) -> str:
     suffix = Path(file_name).suffix.lower()
     if suffix in allowed:
         return ""
-    what = "a draw file" if kind == DRAWS else "a unique_id, ds, y panel"
-    return f"{file_name}: {what} must be {', '.join(allowed)}, not {suffix or 'a file without an extension'}."
+    what = {DRAWS: "a draw file", PANEL: "a unique_id, ds, y panel", PANEL_FUTR: "a futr file (unique_id, ds, fut_...)"}
+    return f"{file_name}: {what[kind]} must be {', '.join(allowed)}, not {suffix or 'a file without an extension'}."
 
 
-def _run(file_name: str, data: bytes, kind: str, game_code: str | None, dataset_name: str, dry_run: bool):
+def panel_options(freq: str = "", fill_gaps: str = "reject", season_length: int | None = None) -> PanelOptions:
+    """The PanelOptions of the Data page's fields (an empty frequency is inferred); a bad gap policy is an
+    IngestError that names the choices."""
+    from fcast.ingest.panel import PanelOptions, parse_gap_policy
+
+    return PanelOptions(freq.strip() or None, parse_gap_policy(fill_gaps), season_length or None)
+
+
+def _run(
+    file_name: str,
+    data: bytes,
+    kind: str,
+    game_code: str | None,
+    dataset_name: str,
+    dry_run: bool,
+    options: PanelOptions | None = None,
+):
     if kind == DRAWS:
         from fcast.ingest.loader import load_draws
         from fcast.ingest.sources import read_upload
 
         return load_draws(read_upload(file_name, data, game_code or None), dry_run=dry_run)
-    from fcast.ingest.panel import load_panel
+    from fcast.ingest.panel import load_panel, load_panel_futr
 
     with tempfile.TemporaryDirectory(prefix="fcast-upload-") as folder:
         path = Path(folder) / Path(file_name).name
         path.write_bytes(data)
-        return load_panel(path, dataset_name, dry_run=dry_run)
+        if kind == PANEL_FUTR:
+            return load_panel_futr(path, dataset_name, dry_run=dry_run)
+        return load_panel(path, dataset_name, dry_run=dry_run, options=options)
 
 
 def check_upload(
-    file_name: str, data: bytes, kind: str, game_code: str | None = None, dataset_name: str = ""
+    file_name: str,
+    data: bytes,
+    kind: str,
+    game_code: str | None = None,
+    dataset_name: str = "",
+    options: PanelOptions | None = None,
 ) -> UploadCheck:
+    """What storing the file would do, with nothing stored. `options` (panels): a PanelOptions, e.g. from
+    `panel_options`; None reads the panel as `fcast ingest --panel` does by default."""
     check = UploadCheck(file_name, kind)
     check.error = _size_error(file_name, data) or _suffix_error(file_name, kind)
     if check.error:
         return check
     try:
-        report = _run(file_name, data, kind, game_code, dataset_name, dry_run=True)
+        report = _run(file_name, data, kind, game_code, dataset_name, dry_run=True, options=options)
     except IngestError as error:
         check.error = str(error)
+        return check
+    except ValueError as error:  # a panel frequency pandas does not know (TimeAxisError) or of the wrong kind
+        if kind == DRAWS:
+            raise
+        check.error = f"{file_name}: {error}"
         return check
     check.summary = report.summary()
     check.problems = _problem_frame(report)
     check.would_add = report.added
     check.already_known = report.already_known
+    if kind != DRAWS:
+        check.time_axis = report.time_axis
+        check.gap_lines = report.gap_lines()
+        check.filled = report.filled
     return check
 
 
@@ -120,14 +164,19 @@ def rebuild_selection(kind: str) -> list[str]:
 
 
 def store_upload(
-    file_name: str, data: bytes, kind: str, game_code: str | None = None, dataset_name: str = ""
+    file_name: str,
+    data: bytes,
+    kind: str,
+    game_code: str | None = None,
+    dataset_name: str = "",
+    options: PanelOptions | None = None,
 ) -> StoredUpload:
     from fcast.dbt_runner import run_dbt
 
     error = _size_error(file_name, data) or _suffix_error(file_name, kind)
     if error:
         raise IngestError(error)
-    report = _run(file_name, data, kind, game_code, dataset_name, dry_run=False)
+    report = _run(file_name, data, kind, game_code, dataset_name, dry_run=False, options=options)
     build = run_dbt(["build", *rebuild_selection(kind)], capture=True)
     return StoredUpload(
         report.summary(),
