@@ -24,6 +24,31 @@ def test_raw_tables_are_created_empty_and_idempotently(warehouse_env):
             assert warehouse.fetchall(f"select count(*) from {table.qualified_name}") == [(0,)]
 
 
+def test_a_panel_warehouse_of_an_earlier_fcast_is_migrated_in_place(warehouse_env):
+    """Migration 0004: panels and forecasts get their time columns; a date panel's ds_date becomes ds_time."""
+    with db.connect() as warehouse:
+        warehouse.execute("drop table raw.panel_observations")
+        warehouse.execute(
+            "create table raw.panel_observations (dataset_name varchar(64) not null, unique_id varchar(128) not null, "
+            "ds bigint not null, ds_date date, y float8 not null, source_name text not null, "
+            "file_hash varchar(64) not null, source_row bigint not null, loaded_at timestamp not null, "
+            "primary key (dataset_name, unique_id, ds))"
+        )
+        warehouse.execute(
+            "insert into raw.panel_observations values ('old', 'a', 1, '2024-01-31', 1.5, 'f.csv', 'h', 2, "
+            "'2024-02-01 00:00:00')"
+        )
+        for table, column in (("panel_exogenous", "ds_time"), ("run_forecasts", "cutoff_time")):
+            warehouse.execute(f"alter table raw.{table} drop column {column}")
+    db.ensure_raw_tables()
+    db.ensure_raw_tables()
+    with db.connect(read_only=True) as warehouse:
+        migrated = warehouse.fetchall("select ds, ds_time, filled_by, y from raw.panel_observations")
+        assert warehouse.fetchall("select count(cutoff_time) from raw.run_forecasts") == [(0,)]
+        assert warehouse.fetchall("select count(ds_time) from raw.panel_exogenous") == [(0,)]
+    assert [(ds, str(time), filled, y) for ds, time, filled, y in migrated] == [(1, "2024-01-31 00:00:00", "", 1.5)]
+
+
 def test_unknown_target_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("FCAST_TARGET", "sqlite")
     with pytest.raises(db.WarehouseError, match="use one of duckdb, postgres"):

@@ -19,15 +19,40 @@ OUTCOME_COLOURS = {
 }
 
 
+_SUB_DAILY = ("h", "min", "s", "ms", "us", "ns")
+
+
+def date_format(freq: str | None) -> str:
+    """How a date axis labels its ticks: to the month for monthly and coarser data, the day, or the minute."""
+    try:
+        family = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0] if freq else "D"
+    except ValueError:
+        family = "D"
+    if family in _SUB_DAILY:
+        return "%Y-%m-%d %H:%M"
+    return "%Y-%m-%d" if family in ("D", "B", "C", "W") else "%Y-%m"
+
+
+def _time_x(dates: bool | str, integer_title: str) -> alt.X:
+    """`ds_time` as dates (`dates` is True or the dataset's freq, which picks the tick labels), else integer `ds`."""
+    if not dates:
+        return alt.X("ds:Q", title=integer_title)
+    fmt = date_format(dates if isinstance(dates, str) else None)
+    return alt.X("ds_time:T", title="date", axis=alt.Axis(format=fmt, labelOverlap=True))
+
+
 def forecast_chart(
-    actual: pd.DataFrame, forecasts: pd.DataFrame, intervals: pd.DataFrame | None = None, dates: bool = False
+    actual: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    intervals: pd.DataFrame | None = None,
+    dates: bool | str = False,
 ) -> alt.Chart:
     """Actual values (line), forecasts (points: cross-validation and the next steps) and interval bands.
 
-    Games are drawn over the draw number `ds`; a date panel (`dates`) over `ds_time`, its forecasts with
-    their `cutoff_time`.
+    Games are drawn over the draw number `ds`; a date panel (`dates`: True or its freq) over `ds_time`, its
+    forecasts with their `cutoff_time`.
     """
-    x = alt.X("ds_time:T", title="date") if dates else alt.X("ds:Q", title="draw (ds)")
+    x = _time_x(dates, "draw (ds)")
     when, cutoff = ("ds_time", "cutoff_time") if dates else ("ds", "cutoff")
     base = (
         alt.Chart(actual)
@@ -62,9 +87,10 @@ def forecast_chart(
     return alt.layer(*layers).properties(height=320).interactive()
 
 
-def panel_series_chart(observed: pd.DataFrame, dates: bool) -> alt.Chart:
-    """A panel's series over their dates (`ds_time`) or integer `ds`; filled observations drawn as crosses."""
-    x = alt.X("ds_time:T", title="date") if dates else alt.X("ds:Q", title="ds")
+def panel_series_chart(observed: pd.DataFrame, dates: bool | str) -> alt.Chart:
+    """A panel's series over their dates (`ds_time`; `dates` True or its freq) or integer `ds`; filled
+    observations drawn as crosses."""
+    x = _time_x(dates, "ds")
     when = "ds_time" if dates else "ds"
     lines = (
         alt.Chart(observed)

@@ -73,7 +73,9 @@ def _panel_datasets() -> None:
     shown = observed[observed["unique_id"].isin(chosen)]
     if shown.empty:
         return
-    st.altair_chart(charts.panel_series_chart(shown, dates=axis["time_kind"] == "date"), width="stretch")
+    st.altair_chart(
+        charts.panel_series_chart(shown, dates=axis["freq"] if axis["time_kind"] == "date" else False), width="stretch"
+    )
     filled = int(axis["filled_observations"])
     st.caption(
         f"{dataset}: {axis['time_kind']} axis, freq {axis['freq']}, season length {axis['season_length']}"
@@ -173,14 +175,17 @@ def _show_check(check: uploads.UploadCheck) -> None:
         return
     st.write(check.summary)
     if check.time_axis:
-        st.info(f"Time axis: {check.time_axis}", icon=":material/schedule:")
+        source = f" ({check.time_axis_source})" if check.time_axis_source else ""
+        st.info(f"Time axis: {check.time_axis}{source}", icon=":material/schedule:")
     if check.gap_lines:
-        (st.info if check.filled else st.warning)(
-            "Missing timestamps:\n\n" + "\n".join(f"- {line}" for line in check.gap_lines),
+        rejected = not check.fill_method
+        hint = "\n\nIn this form: choose how to fill them under **Missing timestamps** above." if rejected else ""
+        (st.warning if rejected else st.info)(
+            "Missing timestamps:\n\n" + "\n".join(f"- {line}" for line in check.gap_lines) + hint,
             icon=":material/event_busy:",
         )
     problems = check.problems
-    stored_as = "draws" if check.kind == uploads.DRAWS else "observations"
+    stored_as = {uploads.DRAWS: "draws", uploads.PANEL: "observations"}.get(check.kind, "future values")
     if problems.empty:
         st.success(
             f"No problems: {check.would_add} new row(s), {check.already_known} already stored.",

@@ -40,7 +40,7 @@ def _source_controls(facts) -> None:
         choice = st.selectbox("Start from", [NEW_PLAN, *files], key="plan_source")
         st.button("Load", on_click=_start_from, args=(choice,), key="plan_load")
     with right:
-        game = st.selectbox("…or the standard k+1 plan of", plan_builder.dataset_choices(facts), key="plan_std_game")
+        game = st.selectbox("…or the standard k+1 plan of", plan_builder.game_choices(facts), key="plan_std_game")
         st.button("Load standard plan", on_click=_standard, args=(game,), key="plan_load_std")
 
 
@@ -59,13 +59,25 @@ def _run_form(facts) -> plan_builder.RunForm:
     )
     losses = plan_builder.loss_choices(facts, model)
     loss = columns[3].selectbox("Loss", losses, index=_index_of(losses, "MAE"), key="form_loss")
-    numbers = st.columns(5)
-    horizon = numbers[0].number_input("Horizon h", 1, 30, 1, key="form_h")
-    input_size = numbers[1].number_input("input_size", 1, 500, 20, key="form_input")
+    panel = plan_builder.is_panel(facts, dataset)
+    note = plan_builder.dataset_note(facts, dataset)
+    if note:
+        st.caption(note + ("; the row takes its freq from the dataset" if panel else ""))
+    # A panel's defaults follow its season (h = one season, CV windows one horizon apart); keyed by dataset,
+    # so choosing another dataset starts from its own defaults.
+    horizon_default = plan_builder.default_horizon(facts, dataset)
+    numbers = st.columns(6)
+    horizon = numbers[0].number_input("Horizon h", 1, 400, horizon_default, key=f"form_h_{dataset}")
+    input_size = numbers[1].number_input(
+        "input_size", 1, 2000, 2 * horizon_default if panel else 20, key=f"form_input_{dataset}"
+    )
     max_steps = numbers[2].number_input("max_steps", 1, 100_000, 100, key="form_steps")
-    n_windows = numbers[3].number_input("CV windows", 1, 200, 20, key="form_windows")
+    n_windows = numbers[3].number_input("CV windows", 1, 200, 2 if panel else 20, key=f"form_windows_{dataset}")
+    step_size = numbers[4].number_input(
+        "CV step", 1, 400, int(horizon) if panel else 1, key=f"form_step_{dataset}_{int(horizon)}"
+    )
     scalers = plan_builder.allowed_values(facts, model, "scaler_type")
-    scaler = numbers[4].selectbox(
+    scaler = numbers[5].selectbox(
         "scaler_type",
         ["", *scalers],
         index=1 + scalers.index("robust") if "robust" in scalers else 0,
@@ -82,13 +94,28 @@ def _run_form(facts) -> plan_builder.RunForm:
             max(selectors, 1),
             key="form_n_series",
         )
-    feature_options = plan_builder.feature_choices(facts, model)
+    feature_options = plan_builder.feature_choices(facts, model, dataset)
     features = {}
     feature_columns = st.columns(3)
     for column, kind in zip(feature_columns, plan_builder.FEATURE_KINDS, strict=True):
         choices = feature_options[kind]
-        label = f"{kind} features" + ("" if choices else f" ({model} takes none)")
-        features[kind] = column.multiselect(label, choices, key=f"form_{kind}", disabled=not choices)
+        if choices:
+            label = f"{kind} features"
+        elif panel and capabilities.get(f"exogenous_{kind}"):
+            label = f"{kind} features ({dataset} has none)"
+        else:
+            label = f"{kind} features ({model} takes none)"
+        features[kind] = column.multiselect(label, choices, key=f"form_{kind}_{dataset}", disabled=not choices)
+    covered = plan_builder.futr_steps(facts, dataset)
+    if panel and features["futr"]:
+        short = {name: covered.get(name, 0) for name in features["futr"] if covered.get(name, 0) < horizon}
+        text = ", ".join(f"{name}: {steps}" for name, steps in short.items())
+        if short:
+            st.warning(
+                f"Future values for fewer steps than h={horizon} ({text}): upload a futr file on the Data page, "
+                "or shorten the horizon.",
+                icon=":material/warning:",
+            )
     search = st.columns(2)
     backend = search[0].selectbox(
         "Hyperparameter search",
@@ -113,6 +140,8 @@ def _run_form(facts) -> plan_builder.RunForm:
         n_series=int(n_series),
         search_backend=backend,
         num_samples=int(samples) if backend else 0,
+        freq=plan_builder.row_freq(facts, dataset),
+        step_size=int(step_size),
     )
 
 

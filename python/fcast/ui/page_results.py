@@ -1,4 +1,9 @@
-"""Results page: forecasts against the real draws, the leaderboard against chance, predictability, resources."""
+"""Results page: forecasts against the actuals, the leaderboards, predictability, resources.
+
+A game is shown over its draw numbers beside chance (the exact bounds, the leaderboard against chance, the
+predictability profile); an uploaded panel over its dates beside the naive and seasonal naive baselines
+(marts.panel_leaderboard_runs and marts.panel_leaderboard).
+"""
 
 from __future__ import annotations
 
@@ -10,39 +15,74 @@ from fcast.ui.widgets import require_marts
 MIB = 1024 * 1024
 
 
-def _forecasts(game: str) -> None:
-    st.subheader("Forecasts against the actual draws")
+def _forecasts(dataset: str, panel: bool, dates: str | bool, season_length: int) -> None:
+    """`dates`: a date panel's freq (its forecasts are drawn over their dates), else False."""
+    st.subheader("Forecasts against the actual values" if panel else "Forecasts against the actual draws")
     runs = reads.frame(
         "select distinct run_id, run_name, model_name, created_at from marts.run_forecasts_vs_actuals f "
         "join marts.run_history using (run_id, run_name, model_name) where f.game_code = ? order by created_at desc",
-        (game,),
+        (dataset,),
     )
     if runs.empty:
-        st.write("No forecasts for this game yet: train a plan on the Runs page.")
+        st.write(f"No forecasts for {dataset} yet: train a plan on the Runs page.")
         return
     labels = {f"{row.run_name} ({row.model_name}) · {row.run_id}": row.run_id for row in runs.itertuples()}
     columns = st.columns(2)
-    run_id = labels[columns[0].selectbox("Run", list(labels), key="results_run")]
+    run_id = labels[columns[0].selectbox("Run", list(labels), key=f"results_run_{dataset}")]
     points = reads.frame(
-        "select unique_id, forecast_kind, cutoff, ds, y_hat, y_actual, abs_error from marts.run_forecasts_vs_actuals "
-        "where run_id = ? order by ds",
+        "select unique_id, forecast_kind, cutoff, ds, y_hat, y_actual, abs_error, ds_time, cutoff_time "
+        "from marts.run_forecasts_vs_actuals where run_id = ? order by ds",
         (run_id,),
     )
-    series = columns[1].selectbox("Series", sorted(points["unique_id"].unique()), key="results_series")
+    series = columns[1].selectbox("Series", sorted(points["unique_id"].unique()), key=f"results_series_{dataset}")
     chosen = points[points["unique_id"] == series]
     intervals = reads.frame(
         "select ds, interval_level, lo, hi from marts.run_forecast_intervals_vs_actuals "
         "where run_id = ? and unique_id = ? order by ds",
         (run_id, series),
     )
+    lookback = max(30, 3 * season_length) if panel else 30
     history = reads.frame(
-        "select ds, y as y_actual from marts.fct_series_long where unique_id = ? and ds >= ? order by ds",
-        (series, int(chosen["ds"].min()) - 30),
+        "select ds, ds_time, y as y_actual from marts.fct_series_long where unique_id = ? and ds >= ? order by ds",
+        (series, int(chosen["ds"].min()) - lookback),
     )
-    st.altair_chart(charts.forecast_chart(history, chosen, intervals), width="stretch")
+    if dates:  # the interval mart carries the grid index only: its dates are the forecasts' own
+        when = chosen.drop_duplicates("ds").set_index("ds")["ds_time"]
+        intervals = intervals.assign(ds_time=intervals["ds"].map(when))
+    st.altair_chart(charts.forecast_chart(history, chosen, intervals, dates=dates), width="stretch")
     known = chosen.dropna(subset=["y_actual"])
     if not known.empty:
         st.caption(f"{len(known)} scored forecast(s), MAE {known['abs_error'].mean():.3f}")
+
+
+def _panel_leaderboard(dataset: str) -> None:
+    st.subheader("Panel leaderboard against seasonal naive and naive")
+    runs = reads.frame(
+        "select run_name, model_name, n_series, n_points, model_mae, seasonal_naive_mae, naive_mae, "
+        "geometric_mean_relative_mae, beats_seasonal_naive, verdict, run_id from marts.panel_leaderboard_runs "
+        "where dataset_name = ? order by geometric_mean_relative_mae nulls last, model_mae",
+        (dataset,),
+    )
+    if runs.empty:
+        st.write(f"No scored runs for {dataset} yet: train a plan, then `fcast build --select marts.runs`.")
+        return
+    best = runs.iloc[0]
+    st.info(f"Best run on {dataset}: **{best['run_name']}** ({best['model_name']}), {best['verdict']}")
+    st.caption(
+        "Each run's cross-validation MAE (bars) beside seasonal naive (black tick) and naive (grey tick) on the same "
+        "points; a run beats seasonal naive when the geometric mean over series of its MAE relative to seasonal "
+        "naive is below 1."
+    )
+    st.altair_chart(charts.panel_leaderboard_chart(runs), width="stretch")
+    st.dataframe(runs, hide_index=True)
+    per_series = reads.frame(
+        "select run_name, unique_id, season_length, n_points, model_mae, seasonal_naive_mae, naive_mae, "
+        "mae_relative_to_seasonal_naive, mae_relative_to_naive, beats_seasonal_naive, beats_naive "
+        "from marts.panel_leaderboard where dataset_name = ? order by run_name, unique_id",
+        (dataset,),
+    )
+    with st.expander("Per series"):
+        st.dataframe(per_series, hide_index=True)
 
 
 def _leaderboard(game: str) -> None:
@@ -101,6 +141,19 @@ def _resources() -> None:
     st.dataframe(usage, hide_index=True)
 
 
+def _datasets():
+    """Every dataset: its kind, its freq when its ds are dates (else False) and its season length (games only on
+    a warehouse built before mart_datasets)."""
+    if reads.missing_marts(["marts.mart_datasets"]):
+        games = reads.options("select distinct game_code from marts.fct_series_long where game_code is not null")
+        return {game: ("game", False, 1) for game in games}
+    rows = reads.frame("select dataset_name, dataset_kind, time_kind, freq, season_length from marts.mart_datasets")
+    return {
+        row.dataset_name: (row.dataset_kind, row.freq if row.time_kind == "date" else False, int(row.season_length))
+        for row in rows.itertuples()
+    }
+
+
 def render_results() -> None:
     st.title("Results")
     if not require_marts(
@@ -110,9 +163,25 @@ def render_results() -> None:
         "marts.model_resource_usage",
     ):
         return
-    games = reads.options("select distinct game_code from marts.fct_series_long where game_code is not null")
-    game = st.selectbox("Game", games, index=games.index("loto6") if "loto6" in games else 0, key="results_game")
-    _forecasts(game)
-    _leaderboard(game)
-    _predictability(game)
+    datasets = _datasets()
+    names = sorted(datasets)
+    dataset = st.selectbox(
+        "Dataset (game or panel)",
+        names,
+        index=names.index("loto6") if "loto6" in names else 0,
+        key="results_game",
+        format_func=lambda name: f"{name} (panel)" if datasets[name][0] == "panel" else name,
+    )
+    if dataset is None:
+        st.info("No dataset yet: run `python3 bootstrap.py main` or upload a panel on the Data page.")
+        return
+    kind, dates, season_length = datasets[dataset]
+    panel = kind == "panel"
+    _forecasts(dataset, panel, dates, season_length)
+    if panel:
+        if not reads.missing_marts(["marts.panel_leaderboard_runs"]):
+            _panel_leaderboard(dataset)
+    else:
+        _leaderboard(dataset)
+        _predictability(dataset)
     _resources()

@@ -134,6 +134,7 @@ class RunForm:
     search_backend: str = ""
     num_samples: int = 0
     freq: int | str | None = 1  # None: the row names no freq and fcast uses the dataset's (panels)
+    step_size: int = 1
 
     def run(self) -> dict:
         model_args = {"input_size": self.input_size, "max_steps": self.max_steps}
@@ -151,7 +152,7 @@ class RunForm:
             "model_args": model_args,
             "neuralforecast": {"freq": self.freq},
             "fit": {"val_size": 0},
-            "cross_validation": {"n_windows": self.n_windows, "step_size": 1},
+            "cross_validation": {"n_windows": self.n_windows, "step_size": self.step_size},
             "features": {kind: list(columns) for kind, columns in self.features.items() if columns},
         }
         if self.freq is None:

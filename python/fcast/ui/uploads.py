@@ -41,8 +41,10 @@ class UploadCheck:
     would_add: int = 0
     already_known: int = 0
     time_axis: str = ""  # panels: the dataset's time axis as read (or recorded), e.g. "dates at frequency ME from ..."
+    time_axis_source: str = ""  # panels: "inferred from the file", "declared" or "recorded for the dataset"
     gap_lines: list[str] = field(default_factory=list)  # panels: one line per series with missing timestamps
     filled: int = 0  # panels: missing timestamps the gap policy fills
+    fill_method: str = ""  # panels: the gap policy that filled them ("" when gaps reject their series)
 
     @property
     def storable(self) -> bool:
@@ -111,6 +113,17 @@ def _run(
         return load_panel(path, dataset_name, dry_run=dry_run, options=options)
 
 
+def _axis_source(dataset_name: str, options: PanelOptions | None) -> str:
+    """Where a panel's time axis comes from: the dataset's recorded one, else the declared or inferred freq."""
+    from fcast import db
+    from fcast.ingest.panel import stored_axis
+
+    with db.connect(read_only=True) as warehouse:
+        if warehouse.table_exists("raw", "panel_datasets") and stored_axis(dataset_name, warehouse) is not None:
+            return "recorded for the dataset"
+    return "declared" if options is not None and options.freq else "inferred from the file"
+
+
 def check_upload(
     file_name: str,
     data: bytes,
@@ -141,8 +154,10 @@ def check_upload(
     check.already_known = report.already_known
     if kind != DRAWS:
         check.time_axis = report.time_axis
+        check.time_axis_source = _axis_source(dataset_name, options)
         check.gap_lines = report.gap_lines()
         check.filled = report.filled
+        check.fill_method = report.fill_method
     return check
 
 
