@@ -48,6 +48,17 @@ class RawTable:
                 row.append(None)
         return tuple(row)
 
+    def frame_rows(self, frame: Any) -> list[tuple]:
+        """Rows in column order from a DataFrame by column name (many rows at once); absent columns take their
+        declared default, as in `row`."""
+        unknown = set(frame.columns) - set(self.column_names)
+        if unknown:
+            raise KeyError(f"{self.qualified_name} has no column {', '.join(sorted(unknown))}")
+        present = {name: frame[name].tolist() for name in self.column_names if name in frame.columns}
+        fill = self.row({name: None for name in present})  # the defaults of the absent columns (raises if required)
+        columns = [present.get(name, [fill[i]] * len(frame)) for i, name in enumerate(self.column_names)]
+        return list(zip(*columns, strict=True)) if len(frame) else []
+
     def create_sql(self) -> str:
         lines = [f"{name} {sql_type}" for name, sql_type in self.columns]
         if self.primary_key:

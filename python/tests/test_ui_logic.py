@@ -151,3 +151,190 @@ def test_a_stored_panel_upload_lands_in_the_raw_tables_and_the_long_format(train
     again = uploads.store_upload("shop.csv", data, uploads.PANEL, dataset_name="shop")
     assert again.added == 0 and count("select count(*) from raw.panel_observations") == 11
     assert count("select count(*) from raw.ingest_rejects where subject = 'shop'") == 1
+
+
+# --- panels: uploads with a time axis, futr files, plan rows ---------------------------------------------------
+
+
+def _monthly_panel(missing: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """Two monthly series (month ends of 2020-2021) with a fut_ and a hist_ column, less the `missing` rows."""
+    months = [f"{stamp:%Y-%m-%d}" for stamp in pd.date_range("2020-01-31", periods=24, freq="ME")]
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 24 + ["b"] * 24,
+            "ds": months * 2,
+            "y": [float(value) for value in range(48)],
+            "fut_promo": [value % 3 for value in range(48)],
+            "hist_visits": [2.0 * value for value in range(48)],
+        }
+    )
+    drop = frame.apply(lambda row: (row["unique_id"], row["ds"]) in set(missing), axis=1)
+    return frame[~drop].to_csv(index=False).encode()
+
+
+def _futr_file(rows: list[tuple[str, str, float]]) -> bytes:
+    return pd.DataFrame(rows, columns=["unique_id", "ds", "fut_promo"]).to_csv(index=False).encode()
+
+
+NEXT_MONTHS = [("a", "2022-01-31", 1.0), ("a", "2022-02-28", 2.0), ("b", "2022-01-31", 0.0), ("b", "2022-02-28", 1.0)]
+
+
+def test_a_panel_upload_shows_its_time_axis_and_names_missing_timestamps(duckdb_env):
+    from fcast.ingest.records import IngestError
+
+    data = _monthly_panel(missing=(("a", "2020-06-30"), ("b", "2021-03-31"), ("b", "2021-04-30")))
+    check = uploads.check_upload("shop.csv", data, uploads.PANEL, dataset_name="shop")
+    assert check.error == "" and check.time_axis == "dates at frequency ME from 2020-01-31"
+    assert check.time_axis_source == "inferred from the file"
+    assert check.gap_lines[0] == "series a misses 1 timestamp(s): 2020-06-30 (the series was rejected)"
+    assert check.gap_lines[1].startswith("series b misses 2 timestamp(s): 2021-03-31, 2021-04-30")
+    assert "--fill-gaps interpolate" in check.gap_lines[2] and check.fill_method == ""
+    assert set(check.problems["rule"]) == {"missing_timestamps"} and check.would_add == 0 and check.storable
+
+    filled = uploads.check_upload(
+        "shop.csv", data, uploads.PANEL, dataset_name="shop", options=uploads.panel_options("", "interpolate")
+    )
+    assert (filled.would_add, filled.filled, filled.fill_method, len(filled.problems)) == (48, 3, "interpolate", 0)
+    assert filled.gap_lines[0] == "series a misses 1 timestamp(s): 2020-06-30 (filled by interpolate)"
+    by_value = uploads.check_upload(
+        "shop.csv", data, uploads.PANEL, dataset_name="shop", options=uploads.panel_options(" ", "value:0", 6)
+    )
+    assert (by_value.filled, by_value.fill_method) == (3, "value:0")
+
+    declared = uploads.check_upload(
+        "shop.csv", _monthly_panel(), uploads.PANEL, dataset_name="shop", options=uploads.panel_options("ME")
+    )
+    assert (declared.time_axis_source, declared.gap_lines, declared.would_add) == ("declared", [], 48)
+    off_grid = uploads.check_upload(
+        "shop.csv", _monthly_panel(), uploads.PANEL, dataset_name="shop", options=uploads.panel_options("MS")
+    )
+    assert "MS" in off_grid.error and off_grid.error.startswith("shop.csv")
+    unknown = uploads.check_upload(
+        "shop.csv", _monthly_panel(), uploads.PANEL, dataset_name="shop", options=uploads.panel_options("QQ")
+    )
+    assert "QQ" in unknown.error
+    with pytest.raises(IngestError, match="value:<number>"):
+        uploads.panel_options("", "zero")
+    assert count("select count(*) from raw.panel_observations") == 0
+    assert count("select count(*) from raw.panel_datasets") == 0
+
+
+def test_a_futr_upload_needs_its_panel_then_checks_its_future_values(duckdb_env, tmp_path):
+    from fcast.ingest.panel import load_panel
+
+    futr = _futr_file(NEXT_MONTHS)
+    before = uploads.check_upload("shop_futr.csv", futr, uploads.PANEL_FUTR, dataset_name="shop")
+    assert "'shop' is not loaded" in before.error and "fcast ingest --panel shop" in before.error
+    (tmp_path / "shop.csv").write_bytes(_monthly_panel())
+    assert load_panel(tmp_path / "shop.csv", "shop").added == 48
+
+    check = uploads.check_upload("shop_futr.csv", futr, uploads.PANEL_FUTR, dataset_name="shop")
+    assert (check.error, check.would_add, len(check.problems)) == ("", 4, 0)
+    assert (check.time_axis, check.time_axis_source) == (
+        "dates at frequency ME from 2020-01-31",
+        "recorded for the dataset",
+    )
+    bad = _futr_file([*NEXT_MONTHS, ("c", "2022-01-31", 1.0), ("a", "2022-03-15", 1.0)])
+    check = uploads.check_upload("shop_futr.csv", bad, uploads.PANEL_FUTR, dataset_name="shop")
+    assert set(zip(check.problems["row"], check.problems["rule"], strict=True)) == {
+        (6, "unknown_series"),
+        (7, "off_frequency"),
+    }
+    assert check.would_add == 4 and check.storable
+    with_y = b"unique_id,ds,y,fut_promo\na,2022-01-31,1,1\n"
+    assert "fut_ values only" in uploads.check_upload("f.csv", with_y, uploads.PANEL_FUTR, dataset_name="shop").error
+    assert "a futr file" in uploads.check_upload("f.xlsx", b"x", uploads.PANEL_FUTR, dataset_name="shop").error
+    assert uploads.rebuild_selection(uploads.PANEL_FUTR) == uploads.rebuild_selection(uploads.PANEL)
+    assert count("select count(*) from raw.panel_exogenous where ds > 24") == 0
+
+
+def _panel_facts():
+    """Registry facts by hand: two models, the loto6 game and a monthly panel `air` with its own columns."""
+    from fcast.datasets import Dataset
+    from fcast.registry.facts import empty_facts
+
+    flags = {"can_build": True, "multivariate": False}
+    return empty_facts(
+        models={
+            "NHITS": {**flags, "exogenous_futr": True, "exogenous_hist": True, "exogenous_stat": True},
+            "MLP": {**flags, "exogenous_futr": True, "exogenous_hist": False, "exogenous_stat": False},
+        },
+        train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1"},
+        static_columns={"unique_id", "stat_slot_index"},
+        selectors={("loto6", "N1"): 1, ("loto6", "all"): 6, ("air", "all"): 2, ("air", "Airline2"): 1},
+        panel_features={"air": {"fut_trend", "hist_y_lag12"}},
+        datasets={
+            "loto6": Dataset("loto6", "game", "draw_number", "1", None, 1, 6),
+            "air": Dataset("air", "panel", "date", "ME", pd.Timestamp("1949-01-31"), 12, 2),
+        },
+        futr_coverage={"air": {"fut_trend": (12, "air_Airline1")}},
+    )
+
+
+def test_plan_choices_for_a_panel_are_its_series_and_its_own_columns():
+    facts = _panel_facts()
+    assert plan_builder.dataset_choices(facts) == ["air", "loto6"] and plan_builder.game_choices(facts) == ["loto6"]
+    assert plan_builder.series_choices(facts, "air") == ["all", "Airline2"]
+    assert plan_builder.series_choices(facts, "loto6") == ["N1", "all"]
+    assert plan_builder.feature_choices(facts, "NHITS", "air") == {
+        "futr": ["fut_trend"],
+        "hist": ["hist_y_lag12"],
+        "stat": [],
+    }
+    assert plan_builder.feature_choices(facts, "MLP", "air") == {"futr": ["fut_trend"], "hist": [], "stat": []}
+    assert plan_builder.feature_choices(facts, "NHITS", "loto6") == {
+        "futr": ["fut_weekday"],
+        "hist": ["hist_lag_1"],
+        "stat": ["stat_slot_index"],
+    }
+    assert plan_builder.futr_steps(facts, "air") == {"fut_trend": 12}
+    assert plan_builder.default_horizon(facts, "air") == 12 and plan_builder.default_horizon(facts, "loto6") == 1
+    assert "dates at frequency ME from 1949-01-31" in plan_builder.dataset_note(facts, "air")
+    form = plan_builder.RunForm(
+        "air_nhits",
+        "air",
+        "all",
+        "NHITS",
+        "MAE",
+        12,
+        24,
+        2,
+        "robust",
+        2,
+        {"futr": ["fut_trend"], "hist": [], "stat": []},
+    )
+    form.freq, form.step_size = plan_builder.row_freq(facts, "air"), 12
+    run = form.run()
+    assert "neuralforecast" not in run and run["cross_validation"] == {"n_windows": 2, "step_size": 12}
+    assert run["features"] == {"futr": ["fut_trend"]}
+    form.dataset, form.freq = "loto6", plan_builder.row_freq(facts, "loto6")
+    assert form.run()["neuralforecast"] == {"freq": 1}
+
+
+def test_a_panel_and_its_futr_file_stored_from_the_ui_give_a_valid_plan_row(trained_copy):
+    from fcast.registry.facts import RegistryFacts
+
+    data = _monthly_panel(missing=(("a", "2020-06-30"),))
+    options = uploads.panel_options("", "ffill", None)
+    stored = uploads.store_upload("shop.csv", data, uploads.PANEL, dataset_name="shop", options=options)
+    assert stored.rebuild_ok, stored.rebuild_output
+    assert stored.added == 48 and stored.problems.empty
+    futr = uploads.store_upload("shop_futr.csv", _futr_file(NEXT_MONTHS), uploads.PANEL_FUTR, dataset_name="shop")
+    assert futr.rebuild_ok, futr.rebuild_output
+    assert futr.added == 4
+    assert count("select filled_observations from marts.mart_datasets where dataset_name = 'shop'") == 1
+
+    facts = RegistryFacts.load()
+    assert "shop" in plan_builder.dataset_choices(facts) and "shop" not in plan_builder.game_choices(facts)
+    assert plan_builder.series_choices(facts, "shop") == ["all", "a", "b"]
+    offered = plan_builder.feature_choices(facts, "NHITS", "shop")
+    assert offered == {"futr": ["fut_promo"], "hist": ["hist_visits"], "stat": []}
+    assert plan_builder.futr_steps(facts, "shop") == {"fut_promo": 2}
+    form = plan_builder.RunForm(
+        "shop_nhits", "shop", "all", "NHITS", "MAE", 2, 6, 2, "robust", 2, offered, freq=None, step_size=2
+    )
+    text = plan_builder.add_run("plan: ui_panel\nruns: []\n", form.run())
+    check = plan_builder.check_plan(text, facts)
+    assert check.valid, check.violations().to_dict("records")
+    too_far = text.replace("horizon: 2", "horizon: 3")
+    assert "horizon_beyond_futr_df" in set(plan_builder.check_plan(too_far, facts).violations()["rule"])

@@ -439,7 +439,10 @@ def _check_dataset_name(path: Path, dataset_name: str) -> None:
 
 
 def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, frame, loaded_at) -> list[tuple]:
-    original = frame.to_dict(orient="index")
+    def original(source_row: int) -> str:
+        record = frame.iloc[source_row - 2].to_dict() if 2 <= source_row < len(frame) + 2 else {}
+        return json.dumps(record, ensure_ascii=False, default=str)
+
     return [
         INGEST_REJECTS.row(
             {
@@ -450,7 +453,7 @@ def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, f
                 "source_row": reject.source_row,
                 "rule": reject.rule,
                 "message": reject.message,
-                "original_record": json.dumps(original.get(reject.source_row - 2, {}), ensure_ascii=False, default=str),
+                "original_record": original(reject.source_row),
                 "loaded_at": loaded_at,
             }
         )
@@ -475,26 +478,25 @@ def _file_row(file_hash, dataset_name, source_name, read, added, known, rejected
     )
 
 
+def _nullable_times(values: pd.Series) -> pd.Series:
+    """Timestamps as objects the drivers take, NaT as None."""
+    times = pd.to_datetime(values)
+    return times.astype(object).where(times.notna(), None)
+
+
 def _exogenous_rows(dataset_name: str, clean: pd.DataFrame, file_hash: str, loaded_at) -> list[tuple]:
-    return [
-        PANEL_EXOGENOUS.row(
-            {
-                "dataset_name": dataset_name,
-                "unique_id": unique_id,
-                "ds": int(ds),
-                "feature_name": column,
-                "feature_value": float(value),
-                "file_hash": file_hash,
-                "loaded_at": loaded_at,
-                "ds_time": None if pd.isna(ds_time) else pd.Timestamp(ds_time).to_pydatetime(),
-            }
+    features = [column for column in clean.columns if column.startswith(FEATURE_PREFIXES)]
+    long = clean.melt(["unique_id", "ds", "ds_time"], features, "feature_name", "feature_value")
+    long["ds_time"] = _nullable_times(long["ds_time"])
+    return PANEL_EXOGENOUS.frame_rows(
+        long.assign(
+            dataset_name=dataset_name,
+            ds=long["ds"].astype("int64"),
+            feature_value=long["feature_value"].astype(float),
+            file_hash=file_hash,
+            loaded_at=loaded_at,
         )
-        for column in clean.columns
-        if column.startswith(FEATURE_PREFIXES)
-        for unique_id, ds, ds_time, value in zip(
-            clean["unique_id"], clean["ds"], clean["ds_time"], clean[column], strict=True
-        )
-    ]
+    )
 
 
 def load_panel(
@@ -529,24 +531,23 @@ def load_panel(
         restated, identical_rows = _compare_with_stored(warehouse, dataset_name, clean, path.name)
         report.rejects.extend(restated)
         clean = clean[~clean["source_row"].isin({reject.source_row for reject in restated})]
-        observations = [
-            PANEL_OBSERVATIONS.row(
+        observations = PANEL_OBSERVATIONS.frame_rows(
+            pd.DataFrame(
                 {
                     "dataset_name": dataset_name,
-                    "unique_id": row.unique_id,
-                    "ds": int(row.ds),
-                    "ds_date": row.ds_time.date() if panel.axis.is_date else None,
-                    "ds_time": row.ds_time.to_pydatetime() if panel.axis.is_date else None,
-                    "y": float(row.y),
+                    "unique_id": clean["unique_id"].astype(str),
+                    "ds": clean["ds"].astype("int64"),
+                    "ds_date": _nullable_times(clean["ds_time"].dt.normalize()) if panel.axis.is_date else None,
+                    "ds_time": _nullable_times(clean["ds_time"]) if panel.axis.is_date else None,
+                    "y": clean["y"].astype(float),
                     "source_name": path.name,
                     "file_hash": file_hash,
-                    "source_row": int(row.source_row),
+                    "source_row": clean["source_row"].astype("int64"),
                     "loaded_at": loaded_at,
-                    "filled_by": row.filled_by,
+                    "filled_by": clean["filled_by"].astype(str),
                 }
             )
-            for row in clean.itertuples(index=False)
-        ]
+        )
         if dry_run:
             report.already_known = len(identical_rows)
             report.added = len(observations) - report.already_known
