@@ -201,7 +201,7 @@ def _resolve_axis(
                 f"{source_name}: the dataset's ds holds {stored.describe()}, this file's ds holds "
                 f"{'dates' if is_date else 'integers'}: use the same kind of ds, or load it as another dataset"
             )
-        if options.freq and not stored.describes_same_grid(int(options.freq) if not is_date else options.freq):
+        if options.freq and not stored.describes_same_grid(options.freq):
             raise IngestError(
                 f"{source_name}: --freq {options.freq} differs from the dataset's recorded {stored.describe()}; "
                 "load it as another dataset to use another frequency"
@@ -231,10 +231,6 @@ def _resolve_axis(
     except (TimeAxisError, ValueError) as error:
         raise IngestError(f"{source_name}: {error}; declare the frequency of ds with --freq") from error
     return axis, "declared" if options.freq else "inferred"
-
-
-def _fill_method_label(policy: str) -> str:
-    return policy
 
 
 def _fill(series: pd.DataFrame, policy: str, value_columns: list[str]) -> pd.DataFrame:
@@ -461,20 +457,29 @@ def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, f
     ]
 
 
-def _file_row(file_hash, dataset_name, source_name, read, added, known, rejected, loaded_at) -> tuple:
-    return INGEST_FILES.row(
-        {
-            "file_hash": file_hash,
-            "subject": dataset_name,
-            "source_name": source_name,
-            "source_kind": "panel",
-            "records_read": read,
-            "rows_added": added,
-            "rows_already_known": known,
-            "rows_rejected": rejected,
-            "rows_conflicting": 0,
-            "loaded_at": loaded_at,
-        }
+def _record_file(warehouse: db.Warehouse, dataset_name, source_name, file_hash, report, frame, loaded_at) -> None:
+    """Keep every rejected row with its reason, and what this file's first load did."""
+    warehouse.insert_rows(
+        INGEST_REJECTS, _reject_rows(dataset_name, source_name, file_hash, report.rejects, frame, loaded_at)
+    )
+    warehouse.insert_rows(
+        INGEST_FILES,
+        [
+            INGEST_FILES.row(
+                {
+                    "file_hash": file_hash,
+                    "subject": dataset_name,
+                    "source_name": source_name,
+                    "source_kind": "panel",
+                    "records_read": report.rows_read,
+                    "rows_added": report.added,
+                    "rows_already_known": report.already_known,
+                    "rows_rejected": len({reject.source_row for reject in report.rejects}),
+                    "rows_conflicting": 0,
+                    "loaded_at": loaded_at,
+                }
+            )
+        ],
     )
 
 
@@ -559,25 +564,7 @@ def load_panel(
         report.added = warehouse.insert_rows(PANEL_OBSERVATIONS, observations)
         report.already_known = len(observations) - report.added
         warehouse.insert_rows(PANEL_EXOGENOUS, _exogenous_rows(dataset_name, clean, file_hash, loaded_at))
-        warehouse.insert_rows(
-            INGEST_REJECTS, _reject_rows(dataset_name, path.name, file_hash, report.rejects, frame, loaded_at)
-        )
-        rejected = len({r.source_row for r in report.rejects})
-        warehouse.insert_rows(
-            INGEST_FILES,
-            [
-                _file_row(
-                    file_hash,
-                    dataset_name,
-                    path.name,
-                    report.rows_read,
-                    report.added,
-                    report.already_known,
-                    rejected,
-                    loaded_at,
-                )
-            ],
-        )
+        _record_file(warehouse, dataset_name, path.name, file_hash, report, frame, loaded_at)
     return report
 
 
@@ -697,22 +684,5 @@ def load_panel_futr(path: Path, dataset_name: str, dry_run: bool = False) -> Pan
             return report
         report.added = warehouse.insert_rows(PANEL_EXOGENOUS, rows)
         report.already_known = len(rows) - report.added
-        warehouse.insert_rows(
-            INGEST_REJECTS, _reject_rows(dataset_name, path.name, file_hash, report.rejects, frame, loaded_at)
-        )
-        warehouse.insert_rows(
-            INGEST_FILES,
-            [
-                _file_row(
-                    file_hash,
-                    dataset_name,
-                    path.name,
-                    report.rows_read,
-                    report.added,
-                    report.already_known,
-                    len({r.source_row for r in report.rejects}),
-                    loaded_at,
-                )
-            ],
-        )
+        _record_file(warehouse, dataset_name, path.name, file_hash, report, frame, loaded_at)
     return report
