@@ -178,9 +178,10 @@ class Warehouse:
         )
         return bool(rows)
 
-    def insert_rows(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> int:
-        """Insert rows (in table.columns order), skipping keys already present. Returns rows added."""
-        if not rows:
+    def insert_rows(self, table: RawTable, rows: Sequence[Sequence[Any]] | pd.DataFrame) -> int:
+        """Insert rows (tuples in table.columns order, or a frame from `RawTable.frame`), skipping keys already
+        present. Returns rows added."""
+        if len(rows) == 0:
             return 0
         before = self.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
         if self.target == "postgres":
@@ -203,7 +204,7 @@ class Warehouse:
     def _insert_duckdb(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> None:
         import pandas as pd
 
-        frame = pd.DataFrame(list(rows), columns=table.column_names)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=table.column_names)
         frame = frame.drop_duplicates(subset=list(table.primary_key) or None, keep="first")
         self.connection.register("incoming_rows", frame)
         try:
@@ -221,13 +222,25 @@ class Warehouse:
         cursor = self.connection.cursor()
         cursor.execute(f"create temp table {staging} (like {table.qualified_name}) on commit drop")
         with cursor.copy(f"copy {staging} ({columns}) from stdin") as copy:
-            for row in rows:
+            for row in _python_rows(rows):
                 copy.write_row(row)
         distinct = f"distinct on ({', '.join(table.primary_key)})" if table.primary_key else ""
         cursor.execute(
             f"insert into {table.qualified_name} ({columns}) select {distinct} {columns} from {staging}"
             f"{self._conflict_clause(table)}"
         )
+
+
+def _python_rows(rows: Sequence[Sequence[Any]] | pd.DataFrame, chunk: int = 100_000) -> Iterator[tuple]:
+    """Tuples of plain Python values (what the driver adapts; NaN and NaT as None), a chunk of a frame at a time."""
+    import pandas as pd
+
+    if not isinstance(rows, pd.DataFrame):
+        yield from rows
+        return
+    for start in range(0, len(rows), chunk):
+        part = rows.iloc[start : start + chunk].astype(object)
+        yield from part.where(part.notna(), None).itertuples(index=False, name=None)
 
 
 @contextmanager

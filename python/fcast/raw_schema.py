@@ -48,16 +48,15 @@ class RawTable:
                 row.append(None)
         return tuple(row)
 
-    def frame_rows(self, frame: Any) -> list[tuple]:
-        """Rows in column order from a DataFrame by column name (many rows at once); absent columns take their
-        declared default, as in `row`."""
+    def frame(self, frame: Any) -> Any:
+        """A DataFrame of rows by column name in column order (many rows at once, for `insert_rows`); absent
+        columns take their declared default, as in `row`."""
         unknown = set(frame.columns) - set(self.column_names)
         if unknown:
             raise KeyError(f"{self.qualified_name} has no column {', '.join(sorted(unknown))}")
-        present = {name: frame[name].tolist() for name in self.column_names if name in frame.columns}
-        fill = self.row({name: None for name in present})  # the defaults of the absent columns (raises if required)
-        columns = [present.get(name, [fill[i]] * len(frame)) for i, name in enumerate(self.column_names)]
-        return list(zip(*columns, strict=True)) if len(frame) else []
+        fill = self.row({name: None for name in frame.columns})  # the defaults of the absent columns
+        absent = {name: fill[i] for i, name in enumerate(self.column_names) if name not in frame.columns}
+        return frame.assign(**absent)[self.column_names].reset_index(drop=True)
 
     def create_sql(self) -> str:
         lines = [f"{name} {sql_type}" for name, sql_type in self.columns]

@@ -483,17 +483,11 @@ def _record_file(warehouse: db.Warehouse, dataset_name, source_name, file_hash, 
     )
 
 
-def _nullable_times(values: pd.Series) -> pd.Series:
-    """Timestamps as objects the drivers take, NaT as None."""
-    times = pd.to_datetime(values)
-    return times.astype(object).where(times.notna(), None)
-
-
-def _exogenous_rows(dataset_name: str, clean: pd.DataFrame, file_hash: str, loaded_at) -> list[tuple]:
+def _exogenous_rows(dataset_name: str, clean: pd.DataFrame, file_hash: str, loaded_at) -> pd.DataFrame:
     features = [column for column in clean.columns if column.startswith(FEATURE_PREFIXES)]
     long = clean.melt(["unique_id", "ds", "ds_time"], features, "feature_name", "feature_value")
-    long["ds_time"] = _nullable_times(long["ds_time"])
-    return PANEL_EXOGENOUS.frame_rows(
+    long["ds_time"] = pd.to_datetime(long["ds_time"])
+    return PANEL_EXOGENOUS.frame(
         long.assign(
             dataset_name=dataset_name,
             ds=long["ds"].astype("int64"),
@@ -536,14 +530,14 @@ def load_panel(
         restated, identical_rows = _compare_with_stored(warehouse, dataset_name, clean, path.name)
         report.rejects.extend(restated)
         clean = clean[~clean["source_row"].isin({reject.source_row for reject in restated})]
-        observations = PANEL_OBSERVATIONS.frame_rows(
+        observations = PANEL_OBSERVATIONS.frame(
             pd.DataFrame(
                 {
                     "dataset_name": dataset_name,
                     "unique_id": clean["unique_id"].astype(str),
                     "ds": clean["ds"].astype("int64"),
-                    "ds_date": _nullable_times(clean["ds_time"].dt.normalize()) if panel.axis.is_date else None,
-                    "ds_time": _nullable_times(clean["ds_time"]) if panel.axis.is_date else None,
+                    "ds_date": clean["ds_time"].dt.normalize() if panel.axis.is_date else pd.NaT,
+                    "ds_time": pd.to_datetime(clean["ds_time"]) if panel.axis.is_date else pd.NaT,
                     "y": clean["y"].astype(float),
                     "source_name": path.name,
                     "file_hash": file_hash,
