@@ -22,7 +22,7 @@ import yaml
 
 from fcast import db
 
-from .conftest import FCAST, PROJECT_DIR, SHIPPED, environment, hold_duckdb_lock
+from .conftest import FCAST, PROJECT_DIR, SHIPPED, environment, hold_duckdb_lock, run_fcast
 from .training_helpers import TINY_FEATURES, copy_of_warehouse
 
 ARTIFACTS = Path(os.environ.get("FCAST_TEST_ARTIFACTS", PROJECT_DIR / "artifacts")) / "ui"
@@ -179,7 +179,7 @@ PAGES = [
 @pytest.mark.parametrize(("path", "title", "text"), PAGES)
 def test_every_page_opens_with_its_charts(page, ui_server, path, title, text):
     open_page(page, ui_server, path, title)
-    assert page.get_by_text(text, exact=True).first.is_visible()
+    page.get_by_text(text, exact=True).first.wait_for()  # a rerun can outlast settle()'s first look
     if path in ("registry", "results", "data"):
         page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
 
@@ -244,6 +244,7 @@ def test_a_wrong_panel_file_gets_a_clear_message(page, ui_server):
     open_page(page, ui_server, "data", "Data")
     page.get_by_text("A unique_id, ds, y panel (CSV or Parquet)").click()
     settle(page)
+    page.get_by_label("Frequency of ds (optional)", exact=True).wait_for()  # the panel's own uploader is drawn
     page.locator("input[type='file']").first.set_input_files(str(wrong))
     settle(page)
     page.get_by_text("panel_wrong.csv", exact=False).first.wait_for()
@@ -382,3 +383,69 @@ def test_a_started_run_shows_live_resources_and_cancels_as_failed(page, ui_serve
     assert status == "FAILED" and error_type == "Interrupted"
     assert "interrupted" in logs.lower() or "KeyboardInterrupt" in logs
     page.get_by_text("No run is training now.").wait_for()
+
+
+def _monthly_panel_file(path: Path) -> Path:
+    """Two seasonal monthly series (month ends, 2015-2019) with last year's value as a hist_ column."""
+    import math
+
+    import pandas as pd
+
+    months = pd.date_range("2015-01-31", periods=60, freq="ME")
+    rows = []
+    for series, level in (("north", 100.0), ("south", 400.0)):
+        values = [level + 2 * t + 20 * math.sin(2 * math.pi * t / 12) for t in range(len(months))]
+        rows += [
+            {"unique_id": series, "ds": f"{month:%Y-%m-%d}", "y": value, "hist_y_lag12": values[max(t - 12, 0)]}
+            for t, (month, value) in enumerate(zip(months, values, strict=True))
+        ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_a_panel_upload_shows_its_frequency_and_its_run_the_panel_leaderboard(page, ui_server):
+    env = ui_server["env"]
+    panel = _monthly_panel_file(ui_server["folder"] / "sales.csv")
+    open_page(page, ui_server, "data", "Data")
+    page.get_by_text("A unique_id, ds, y panel (CSV or Parquet)").click()
+    settle(page)
+    name = page.get_by_label("Dataset name (lowercase letters, digits, _; it prefixes every unique_id)")
+    name.fill("sales")
+    name.press("Enter")
+    settle(page)
+    page.get_by_label("Frequency of ds (optional)", exact=True).wait_for()
+    page.locator("input[type='file']").first.set_input_files(str(panel))
+    settle(page)
+    page.get_by_text("Time axis: dates at frequency ME from 2015-01-31 (inferred from the file)").wait_for()
+    page.get_by_text("No problems: 120 new row(s), 0 already stored.").wait_for()
+    assert count("select count(*) from raw.panel_observations where dataset_name = 'sales'", env) == 0
+    page.get_by_role("button", name="Store sales.csv").click()
+    page.get_by_text("Models rebuilt: yes").wait_for(timeout=REBUILD_TIMEOUT_MS)
+    settle(page)
+    assert count("select count(*) from marts.mart_datasets where dataset_name = 'sales' and freq = 'ME'", env) == 1
+
+    run = {
+        "name": "sales_nhits",
+        "dataset": "sales",
+        "series": "all",
+        "model": "NHITS",
+        "horizon": 12,
+        "loss": {"class": "MAE"},
+        "model_args": {"input_size": 24, "max_steps": 2, "scaler_type": "robust"},
+        "fit": {"val_size": 0},
+        "cross_validation": {"n_windows": 1, "step_size": 12},
+        "features": {"hist": ["hist_y_lag12"]},
+    }
+    plan = ui_server["folder"] / "sales_plan.yaml"
+    plan.write_text(yaml.safe_dump({"plan": "sales_plan", "runs": [run]}), encoding="utf-8")
+    run_fcast("train", str(plan), env=env)
+    run_fcast("build", "--select", "marts.runs", env=env)
+
+    open_page(page, ui_server, "results", "Results")
+    choose(page, "Dataset (game or panel)", "sales (panel)")
+    page.get_by_text("Panel leaderboard against seasonal naive and naive", exact=True).wait_for()
+    page.get_by_text("Forecasts against the actual values", exact=True).wait_for()
+    page.get_by_text("seasonal naive", exact=False).first.wait_for()
+    wait_for_cell(page, "sales_nhits")
+    assert page.get_by_text("Leaderboard against chance", exact=True).count() == 0
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2

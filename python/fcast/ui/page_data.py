@@ -46,8 +46,6 @@ def _draws_overview() -> None:
 
 
 def _panel_datasets() -> None:
-    if reads.missing_marts(["marts.mart_datasets"]):
-        return  # a warehouse built before panels kept their time axis: `fcast build` brings the list
     panels = reads.frame(
         "select dataset_name, time_kind, freq, season_length, series_count, observations, filled_observations, "
         "first_ds_time, last_ds_time, first_ds, last_ds from marts.mart_datasets where dataset_kind = 'panel' "
@@ -111,8 +109,6 @@ class UploadForm:
 
 
 def _panel_names() -> list[str]:
-    if reads.missing_marts(["marts.mart_datasets"]):
-        return []
     return reads.options("select dataset_name from marts.mart_datasets where dataset_kind = 'panel'")
 
 
@@ -209,7 +205,7 @@ def _store(name: str, data: bytes, form: UploadForm) -> None:
 
 def render_data() -> None:
     st.title("Data")
-    if not require_marts("marts.mart_ingest_issues"):
+    if not require_marts("marts.mart_ingest_issues", "marts.mart_datasets"):
         return
     _overview()
     st.subheader("Upload")

@@ -141,12 +141,8 @@ def _resources() -> None:
     st.dataframe(usage, hide_index=True)
 
 
-def _datasets():
-    """Every dataset: its kind, its freq when its ds are dates (else False) and its season length (games only on
-    a warehouse built before mart_datasets)."""
-    if reads.missing_marts(["marts.mart_datasets"]):
-        games = reads.options("select distinct game_code from marts.fct_series_long where game_code is not null")
-        return {game: ("game", False, 1) for game in games}
+def _datasets() -> dict[str, tuple[str, str | bool, int]]:
+    """Every dataset: its kind, its freq when its ds are dates (else False) and its season length."""
     rows = reads.frame("select dataset_name, dataset_kind, time_kind, freq, season_length from marts.mart_datasets")
     return {
         row.dataset_name: (row.dataset_kind, row.freq if row.time_kind == "date" else False, int(row.season_length))
@@ -161,6 +157,8 @@ def render_results() -> None:
         "marts.leaderboard_vs_chance",
         "marts.predictability_profile",
         "marts.model_resource_usage",
+        "marts.mart_datasets",
+        "marts.panel_leaderboard_runs",
     ):
         return
     datasets = _datasets()
@@ -179,8 +177,7 @@ def render_results() -> None:
     panel = kind == "panel"
     _forecasts(dataset, panel, dates, season_length)
     if panel:
-        if not reads.missing_marts(["marts.panel_leaderboard_runs"]):
-            _panel_leaderboard(dataset)
+        _panel_leaderboard(dataset)
     else:
         _leaderboard(dataset)
         _predictability(dataset)
