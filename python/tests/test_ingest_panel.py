@@ -190,6 +190,8 @@ def test_a_futr_file_adds_future_values_and_keeps_bad_rows_aside(warehouse_env, 
         (7, "2020-07-31", 6.0),
         (8, "2020-08-31", 7.0),
     ]
+    checked_again = load_panel_futr(futr, "shop", dry_run=True)
+    assert (checked_again.added, checked_again.already_known) == (0, 2)
     assert load_panel_futr(futr, "shop").added == 0
     with_y = tmp_path / "with_y.csv"
     with_y.write_text("unique_id,ds,y,fut_trend\na,2020-09-30,1,8\n")

@@ -19,6 +19,8 @@ select
     intervals.cutoff,
     intervals.ds,
     points.horizon_step,
+    points.ds_time,
+    points.cutoff_time,
     intervals.interval_level,
     intervals.lo,
     intervals.hi,

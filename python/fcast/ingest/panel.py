@@ -674,7 +674,9 @@ def load_panel_futr(path: Path, dataset_name: str, dry_run: bool = False) -> Pan
         )
         rows = _exogenous_rows(dataset_name, clean.drop(columns=["source_row"]), file_hash, loaded_at)
         if dry_run:
-            report.added = len(rows)
+            unchanged = compared["feature_value_stored"].notna() & ~differs
+            report.already_known = int(unchanged[~compared["source_row"].isin(restated_rows)].sum())
+            report.added = len(rows) - report.already_known
             return report
         report.added = warehouse.insert_rows(PANEL_EXOGENOUS, rows)
         report.already_known = len(rows) - report.added

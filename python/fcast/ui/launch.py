@@ -16,6 +16,8 @@ REQUIRED_MARTS = (
     "marts.probe_argument_outcomes",
     "marts.run_history",
     "marts.leaderboard_vs_chance",
+    "marts.mart_datasets",
+    "marts.panel_leaderboard_runs",
 )
 
 
@@ -75,7 +77,10 @@ def serve(host: str, port: int) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 1
     print(f"fcast UI on http://{host}:{port} ({db.describe_target()}); Ctrl+C stops it", flush=True)
+    command = streamlit_command(host, port)
+    if os.name == "posix":  # become the server: a SIGTERM to `fcast ui` reaches Streamlit, no orphan is left
+        os.execve(command[0], command, dict(os.environ))
     try:
-        return subprocess.call(streamlit_command(host, port), env=dict(os.environ))
+        return subprocess.call(command, env=dict(os.environ))
     except KeyboardInterrupt:
         return 0
