@@ -150,6 +150,11 @@ def test_a_monthly_panel_with_exogenous_columns_trains_with_dates_and_retrains(t
     assert summary.verdict in ("better than seasonal naive", "not better than seasonal naive")
     assert dated["n"][0] == len(forecasts)
 
+    report = tmp_path / "air_report.html"
+    run_fcast("report", run_id, "--output", str(report), env=env)
+    page = report.read_text(encoding="utf-8")
+    assert "Forecasts against the actual values" in page and "Beside seasonal naive and naive" in page
+
     retrained = run_fcast("retrain", run_id, env=env)
     assert "COMPLETED" in retrained.stdout
     predicted = run_fcast("predict", run_id, env=env)

@@ -162,7 +162,8 @@ def run_sections(run: dict) -> list[str]:
         history = _frame(
             f"select unique_id, ds, ds_time, y from marts.fct_series_long where unique_id in ({marks})", ids
         )
-        parts += ["<h3>Forecasts against the actual values</h3>", forecast_plot(forecasts, intervals, history)]
+        heading = "Forecasts against the actual values" if _is_panel(run) else "Forecasts against the draws"
+        parts += [f"<h3>{heading}</h3>", forecast_plot(forecasts, intervals, history)]
     parts += _baselines_section(run)
     samples = _frame("select * from raw.run_resources where run_id = ? order by sample_index", (run_id,))
     if not samples.empty:
@@ -177,14 +178,16 @@ def _mart_exists(name: str) -> bool:
         return warehouse.table_exists("marts", name)
 
 
+def _is_panel(run: dict) -> bool:
+    if not _mart_exists("mart_datasets"):
+        return False
+    kind = _frame("select dataset_kind from marts.mart_datasets where dataset_name = ?", (run["loto"],))
+    return not kind.empty and kind["dataset_kind"].iloc[0] == "panel"
+
+
 def _baselines_section(run: dict) -> list[str]:
     """Games stand beside chance (fcast evaluate); panels beside seasonal naive and naive (marts.panel_leaderboard)."""
-    kind = (
-        _frame("select dataset_kind from marts.mart_datasets where dataset_name = ?", (run["loto"],))
-        if _mart_exists("mart_datasets")
-        else pd.DataFrame()
-    )
-    if not kind.empty and kind["dataset_kind"].iloc[0] == "panel":
+    if _is_panel(run):
         board = (
             _frame(
                 "select unique_id, n_points, season_length, model_mae, naive_mae, seasonal_naive_mae, "
