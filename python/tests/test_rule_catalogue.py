@@ -250,7 +250,7 @@ FACTS = empty_facts(
     },
     unbuilt_datasets=("fresh",),
     panel_features={"air": {"fut_trend", "hist_y_lag12"}},
-    futr_coverage={"air": {"fut_trend": (12, "air_Airline2")}},
+    futr_coverage={"air": {"fut_trend": {"air_Airline1": 14, "air_Airline2": 12}}},
     train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1"},
     static_columns={"unique_id", "stat_slot_index"},
     capability_history={
@@ -617,6 +617,10 @@ ACCEPTED = [
         id="panel_features_within_the_futr_file",
     ),
     pytest.param({"dataset": "air", "series": "Airline1", "neuralforecast": {"freq": "ME"}}, id="panel_own_freq"),
+    pytest.param(
+        {"dataset": "air", "series": "Airline1", "horizon": 14, "features": {"futr": ["fut_trend"]}},
+        id="panel_series_covered_beyond_the_others",
+    ),
     pytest.param({"dataset": "air", "series": "all", "neuralforecast": {"freq": "M"}}, id="panel_freq_alias_same_grid"),
     pytest.param({"dataset": "steps", "series": "all", "neuralforecast": {"freq": 5}}, id="integer_panel_step"),
 ]

@@ -267,7 +267,7 @@ def _panel_facts():
             "loto6": Dataset("loto6", "game", "draw_number", "1", None, 1, 6),
             "air": Dataset("air", "panel", "date", "ME", pd.Timestamp("1949-01-31"), 12, 2),
         },
-        futr_coverage={"air": {"fut_trend": (12, "air_Airline1")}},
+        futr_coverage={"air": {"fut_trend": {"air_Airline1": 12, "air_Airline2": 13}}},
     )
 
 

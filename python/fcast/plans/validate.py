@@ -729,7 +729,12 @@ class PlanValidator:
         for column in row.feature_list("futr"):
             if column not in coverage:
                 continue  # not a column of the dataset: missing_feature_columns says so
-            steps, unique_id = coverage[column]
+            by_series = coverage[column]
+            if row.series != "all":
+                by_series = {uid: n for uid, n in by_series.items() if uid == f"{row.dataset}_{row.series}"}
+            if not by_series:
+                continue
+            unique_id, steps = min(by_series.items(), key=lambda item: (item[1], item[0]))
             if steps < row.horizon:
                 violations.append(
                     Violation(

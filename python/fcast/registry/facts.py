@@ -92,10 +92,10 @@ class RegistryFacts:
     # (marts.registry_capability_history; empty until the registry marts are built).
     capability_history: dict[str, list[tuple[str, dict[str, bool]]]] = field(default_factory=dict)
     # The datasets of marts.mart_datasets (games and panels with their time axis), panels loaded into raw
-    # but not yet built, and per panel and fut_ column the fewest future steps any series has values for.
+    # but not yet built, and per panel, fut_ column and series the future steps it has values for.
     datasets: dict[str, Dataset] = field(default_factory=dict)
     unbuilt_datasets: tuple[str, ...] = ()
-    futr_coverage: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    futr_coverage: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -370,13 +370,12 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             selectors[(dataset, "all")] = selectors.get((dataset, "all"), 0) + 1
             selectors[(dataset, unique_id.removeprefix(f"{dataset}_"))] = 1
     datasets = load_datasets(warehouse)
-    futr_coverage: dict[str, dict[str, tuple[int, str]]] = {}
+    futr_coverage: dict[str, dict[str, dict[str, int]]] = {}
     if warehouse.table_exists("marts", "mart_panel_futr_coverage"):
         for dataset, feature, steps, unique_id in warehouse.fetchall(
-            "select dataset_name, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage "
-            "order by covered_steps desc, unique_id"
+            "select dataset_name, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage"
         ):
-            futr_coverage.setdefault(dataset, {})[feature] = (int(steps), unique_id)  # the fewest steps win
+            futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
     return RegistryFacts(
         env_key,
         version,

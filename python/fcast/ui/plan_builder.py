@@ -94,7 +94,7 @@ def row_freq(facts: RegistryFacts, dataset: str) -> int | None:
 
 def futr_steps(facts: RegistryFacts, dataset: str) -> dict[str, int]:
     """A panel's fut_ columns with the future steps every series has values for (the longest horizon they allow)."""
-    return {feature: steps for feature, (steps, _) in facts.futr_coverage.get(dataset, {}).items()}
+    return {feature: min(by_series.values()) for feature, by_series in facts.futr_coverage.get(dataset, {}).items()}
 
 
 def dataset_note(facts: RegistryFacts, dataset: str) -> str:
