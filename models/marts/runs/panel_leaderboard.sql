@@ -20,7 +20,7 @@ latest_runs as (
         runs.model_name,
         runs.game_code as dataset_name,
         panels.season_length,
-        row_number() over (partition by runs.plan_id order by runs.end_time desc, runs.run_id) as recency
+        row_number() over (partition by runs.plan_id order by runs.end_time desc, runs.run_id asc) as recency
     from {{ ref('stg_raw__nf_model_runs') }} as runs
     inner join panels on runs.game_code = panels.dataset_name
     where runs.status = 'COMPLETED' and runs.run_kind in ('train', 'retrain')
@@ -52,12 +52,12 @@ with_baselines as (
         seasonal.y as seasonal_naive_y_hat
     from windows
     left join {{ ref('fct_series_long') }} as naive
-        on windows.unique_id = naive.unique_id and naive.ds = windows.cutoff
+        on windows.unique_id = naive.unique_id and windows.cutoff = naive.ds
     left join {{ ref('fct_series_long') }} as seasonal
         on
             windows.unique_id = seasonal.unique_id
-            and seasonal.ds
-            = windows.cutoff - windows.season_length + mod(windows.horizon_step - 1, windows.season_length) + 1
+            and windows.cutoff - windows.season_length + mod(windows.horizon_step - 1, windows.season_length) + 1
+            = seasonal.ds
 ),
 
 per_series as (

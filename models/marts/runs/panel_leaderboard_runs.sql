@@ -38,12 +38,12 @@ select
     cast(naive_mae as float8) as naive_mae,
     cast(seasonal_naive_mae as float8) as seasonal_naive_mae,
     cast(geometric_mean_relative_mae as float8) as geometric_mean_relative_mae,
-    coalesce(geometric_mean_relative_mae < 1, false) as beats_seasonal_naive,
     cast(
         case
             when geometric_mean_relative_mae is null then 'no seasonal naive baseline (series shorter than a season)'
             when geometric_mean_relative_mae < 1 then 'better than seasonal naive'
             else 'not better than seasonal naive'
         end as varchar
-    ) as verdict
+    ) as verdict,
+    coalesce(geometric_mean_relative_mae < 1, false) as beats_seasonal_naive
 from runs

@@ -35,8 +35,8 @@ joined as (
         forecasts.horizon_step,
         forecasts.y_hat,
         actuals.draw_date,
-        coalesce(forecasts.ds_time, actuals.ds_time) as ds_time,
         forecasts.cutoff_time,
+        coalesce(forecasts.ds_time, actuals.ds_time) as ds_time,
         coalesce(forecasts.y, actuals.y) as y_actual
     from forecasts
     inner join runs on forecasts.run_id = runs.run_id
