@@ -7,7 +7,7 @@ Figures, all from one run on a fresh DuckDB warehouse (`fcast main --no-train` f
   1. `fcast ingest --panel` of a synthetic daily panel (730 days per series, 1% of the days missing, one hist_
      and one fut_ column) with `--fill-gaps interpolate --no-build`, per size: wall time, peak memory, rows/s;
      the same file again (idempotent: nothing added);
-  2. the marts downstream of the panel tables (`fcast build --select source:raw.panel_...+`), wall time;
+  2. the marts downstream of the panel tables (what `fcast ingest` rebuilds: `@source:raw.panel_...`), wall time;
   3. AirPassengersPanel (2 monthly series, fut_trend + hist_y_lag12, h=12, 2 yearly windows): `fcast validate`
      (cold rehearsal) and `fcast train` of one NHITS row, beside benchmarks/handwritten_air.py (the same
      cross_validation, fit and predict in a plain script) and their ratio.
@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 from bench_training import checked, warehouse_env
 from bench_warehouse import fcast_command, mib, run_measured
+
+from fcast.dbt_runner import downstream_selection
+from fcast.ingest.panel import WRITTEN_TABLES
 
 HERE = Path(__file__).resolve().parent
 DAYS = 730
@@ -120,13 +123,7 @@ def main() -> int:
             again = checked(run_measured([*command, "--no-build"], folder / f"a{size}.log", None, None), "re-ingest")
             added = re.search(r"(\d+) added", again.log_path.read_text())
             row(f"   the same file again ({added.group(1) if added else '?'} added)", again)
-        build = fcast_command(
-            "build",
-            "--select",
-            "source:raw.panel_datasets+",
-            "source:raw.panel_observations+",
-            "source:raw.panel_exogenous+",
-        )
+        build = fcast_command("build", *downstream_selection(list(WRITTEN_TABLES)))
         row(
             "2. marts downstream of the panel tables",
             checked(run_measured(build, folder / "b.log", None, None), "build"),

@@ -37,8 +37,14 @@ def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.Completed
 
 
 def downstream_selection(raw_table_names: list[str]) -> list[str]:
-    """`--select source:raw.<t>+ ...`: every model downstream of the raw tables a step wrote (one place)."""
-    return ["--select", *(f"source:raw.{name}+" for name in raw_table_names)]
+    """`--select @source:raw.<t> ...`: every model downstream of the raw tables a step wrote (one place), and what
+    their tests compare them with.
+
+    `@` adds the ancestors of everything downstream: a relationships test between a rebuilt mart and one
+    left as it was (run_forecasts_vs_actuals against run_history after new runs) would otherwise compare
+    tables of two different moments and fail. dbt's graph operators select such tests directly, so
+    `--indirect-selection cautious` cannot leave them out."""
+    return ["--select", *(f"@source:raw.{name}" for name in raw_table_names)]
 
 
 def marts_built() -> bool:

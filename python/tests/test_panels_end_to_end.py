@@ -80,7 +80,7 @@ def test_a_monthly_panel_with_exogenous_columns_trains_with_dates_and_retrains(t
     not_built = run_fcast("validate", str(plan), "--static-only", env=env, check=False)
     assert (
         "[dataset_not_built]" in not_built.stdout
-        and "fcast build --select source:raw.panel_datasets+" in not_built.stdout
+        and "fcast build --select @source:raw.panel_datasets" in not_built.stdout
     )
     assert "neither a game nor a loaded panel" not in not_built.stdout
 
@@ -120,6 +120,11 @@ def test_a_monthly_panel_with_exogenous_columns_trains_with_dates_and_retrains(t
     stored_actual = windows.apply(lambda r: actual[(r.unique_id.removeprefix("air_"), r.ds_time)], axis=1)
     assert np.allclose(windows["y"], stored_actual)  # the windows hold the real values of those months
     assert json.loads(artifact.feature_set) == {"futr": ["fut_trend"], "hist": ["hist_y_lag12"], "stat": []}
+
+    # runs stored since the last build must not stop the next ingest's refresh (its tests compare run marts)
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("unique_id,ds,y\na,1,1\na,2,2\na,3,3\n")
+    assert "marts refreshed" in run_fcast("ingest", "--panel", "tiny", str(tiny), env=env).stdout
 
     run_fcast("build", "--select", "marts.runs", env=env)
     with environment(env):
@@ -344,6 +349,11 @@ def test_a_monthly_panel_trains_and_reaches_the_panel_leaderboard_on_postgres(bu
         },
     )
     run_fcast("train", str(plan), env=env)
+    # runs stored since the last build must not stop the next ingest's refresh (its tests compare run marts)
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("unique_id,ds,y\na,1,1\na,2,2\na,3,3\n")
+    assert "marts refreshed" in run_fcast("ingest", "--panel", "tiny", str(tiny), env=env).stdout
+
     run_fcast("build", "--select", "marts.runs", env=env)
     with environment(env):
         board = fetch("select * from marts.panel_leaderboard_runs where dataset_name = 'air_pg'")
