@@ -8,7 +8,7 @@ last_draws as (
         max(ds) as last_ds,
         max(draw_date) as last_draw_date
     from {{ ref('fct_series_long') }}
-    where dataset_name = 'lottery'
+    where dataset_kind = 'game'
     group by unique_id
 ),
 

@@ -11,7 +11,7 @@ series as (
         ds,
         y
     from {{ ref('int_series_long') }}
-    where dataset_name = 'lottery'
+    where dataset_kind = 'game'
 ),
 
 ordered as (

@@ -1,4 +1,6 @@
 -- Every series in neuralforecast's long format: the lottery slots and the uploaded panels.
+-- dataset is the game code of a lottery series and the panel name of a panel series; dataset_kind says
+-- which (game or panel), and game_code is set for lottery series only.
 -- ds is the position on the dataset's time axis (the draw number of a game); ds_time its timestamp.
 with
 
@@ -10,7 +12,8 @@ lottery as (
         draw_date,
         cast(draw_date as timestamp) as ds_time,
         cast('' as varchar) as filled_by,
-        cast('lottery' as varchar) as dataset_name,
+        cast(game_code as varchar) as dataset,
+        cast('game' as varchar) as dataset_kind,
         game_code,
         slot_index
     from {{ ref('int_draw_slot_values') }}
@@ -24,7 +27,8 @@ panels as (
         cast(ds_time as date) as draw_date,
         ds_time,
         filled_by,
-        dataset_name,
+        dataset,
+        cast('panel' as varchar) as dataset_kind,
         cast(null as varchar) as game_code,
         cast(null as integer) as slot_index
     from {{ ref('stg_raw__panel_observations') }}

@@ -1,279 +1,25 @@
-"""The `fcast` command line. Heavy libraries are imported inside the commands that need them."""
+"""The `fcast` command line: it parses arguments, calls the pipeline in `fcast.app` and renders the results.
+
+Errors meant for the user (`fcast.errors.FcastError`) are caught once, in `main`. Heavy libraries are
+imported by the pipeline steps, so `fcast --help` is instant.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-import time
 from collections.abc import Sequence
+from pathlib import Path
+
+from fcast import app
+from fcast.errors import FcastError, UsageError
 
 DBT_PASSTHROUGH_COMMANDS = ("build", "dbt")
 
 
-def _print_load_report(report) -> None:
-    print(report.summary())
-    for reject in report.rejects:
-        print(f"  rejected: {reject}")
-    for conflict in getattr(report, "conflicts", []):
-        print(f"  conflict: {conflict}")
-
-
-def _refresh_after_ingest(written_tables: tuple[str, ...], args: argparse.Namespace) -> int:
-    """Rebuild the models downstream of what was loaded, or say what to run: marts never lag silently."""
-    from fcast.dbt_runner import downstream_selection, marts_built, refresh_downstream
-
-    selection = " ".join(downstream_selection(list(written_tables)))
-    if getattr(args, "no_build", False):
-        print(f"next: `fcast build {selection}` refreshes the marts (plans read them)")
-        return 0
-    if not marts_built():
-        print("next: `fcast build` (this warehouse has never been built; plans read the marts)")
-        return 0
-    print(f"refreshing the marts downstream: dbt build {selection}", flush=True)
-    result = refresh_downstream(list(written_tables), capture=True)
-    if result.returncode != 0:
-        print((result.stdout or "")[-3000:], file=sys.stderr)
-        print(f"error: the marts did not rebuild; fix the above and run `fcast build {selection}`", file=sys.stderr)
-        return 1
-    print("marts refreshed")
-    return 0
-
-
-def _ingest_panels(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from fcast.ingest import panel
-    from fcast.ingest.records import IngestError
-
-    if not args.paths:
-        print("fcast ingest --panel NAME needs at least one CSV or Parquet file", file=sys.stderr)
-        return 2
-    problems = unreadable = added = 0
-    for spec in args.paths:
-        try:
-            if args.futr:
-                report = panel.load_panel_futr(Path(spec), args.panel)
-            else:
-                options = panel.PanelOptions(args.freq, panel.parse_gap_policy(args.fill_gaps), args.season_length)
-                report = panel.load_panel(Path(spec), args.panel, options=options)
-        except IngestError as error:
-            print(f"error: {error}", file=sys.stderr)
-            unreadable += 1
-            continue
-        _print_load_report(report)
-        for line in report.gap_lines():
-            print(f"  {line}")
-        problems += len(report.rejects)
-        added += report.added
-    refreshed = _refresh_after_ingest(panel.WRITTEN_TABLES, args) if added or problems else 0
-    return 1 if unreadable or refreshed or (problems and args.strict) else 0
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.ingest.loader import WRITTEN_TABLES, load_draws
-    from fcast.ingest.records import IngestError
-    from fcast.ingest.sources import read_source, shipped_history
-
-    db.ensure_raw_tables()
-    if args.panel:
-        return _ingest_panels(args)
-    if args.futr or args.freq or args.fill_gaps or args.season_length:
-        print("--futr, --freq, --fill-gaps and --season-length describe panels: add --panel DATASET", file=sys.stderr)
-        return 2
-    problems = unreadable = added = 0
-    sources = [(spec, args.game) for spec in args.paths] or [
-        (str(path), game_code) for game_code, path in shipped_history()
-    ]
-    for spec, game_code in sources:
-        try:
-            report = load_draws(read_source(spec, game_code))
-        except IngestError as error:
-            print(f"error: {error}", file=sys.stderr)
-            unreadable += 1
-            continue
-        _print_load_report(report)
-        problems += len(report.rejects) + len(report.conflicts)
-        added += report.added
-    refreshed = _refresh_after_ingest(WRITTEN_TABLES, args) if added or problems else 0
-    return 1 if unreadable or refreshed or (problems and args.strict) else 0
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.dbt_runner import run_dbt
-
-    db.ensure_raw_tables()
-    return run_dbt(["build", *args.dbt_args]).returncode
-
-
-def cmd_dbt(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.dbt_runner import run_dbt
-
-    db.ensure_raw_tables()
-    return run_dbt(args.dbt_args).returncode
-
-
-def cmd_docs(args: argparse.Namespace) -> int:
-    from fcast import db, paths
-    from fcast.dbt_runner import run_dbt
-
-    db.ensure_raw_tables()
-    code = run_dbt(["docs", "generate", "--static"]).returncode
-    if code == 0:
-        print(f"dbt docs site: {paths.project_dir() / 'target' / 'static_index.html'}")
-    return code
-
-
-def cmd_registry_scan(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.registry.overlay_env import OverlayEnvironmentError, overlay_python
-    from fcast.registry.scan import ALL_LIBRARIES, DEFAULT_LIBRARIES, RegistryScanError, scan
-
-    db.ensure_raw_tables()
-    libraries = list(ALL_LIBRARIES) if args.all else (args.libraries or list(DEFAULT_LIBRARIES))
-    if args.version:
-        if len(libraries) != 1 or args.python:
-            print("error: --version scans one library, without --python", file=sys.stderr)
-            return 2
-        print(f"preparing a throwaway environment with {libraries[0]}=={args.version} ...", flush=True)
-        try:
-            args.python = str(overlay_python(libraries[0], args.version))
-        except OverlayEnvironmentError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    print(f"scanning {', '.join(libraries)} ...", flush=True)
-    try:
-        outcomes = scan(libraries, python=args.python, force=args.force)
-    except RegistryScanError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for outcome in outcomes:
-        print(f"  {outcome.summary()}")
-    return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
-
-
-def cmd_registry_probe(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.probe.definitions import build_matrix
-    from fcast.probe.runner import run_probes, view_from_registry
-    from fcast.registry.overlay_env import OverlayEnvironmentError, overlay_python
-    from fcast.registry.scan import RegistryScanError, scan
-
-    db.ensure_raw_tables()
-    python = None
-    try:
-        if getattr(args, "version", None):
-            print(f"preparing a throwaway environment with neuralforecast=={args.version} ...", flush=True)
-            python = str(overlay_python("neuralforecast", args.version))
-        (outcome,) = scan(["neuralforecast"], python=python)
-    except (RegistryScanError, OverlayEnvironmentError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    probes = build_matrix(
-        view_from_registry(outcome.env_key), quick=args.quick, models=args.models or None, include_ray=not args.no_ray
-    )
-    kind = "quick subset" if args.quick else "full matrix"
-    print(f"probing neuralforecast ({kind}, {len(probes)} probes) [{outcome.env_key}] ...", flush=True)
-    report = run_probes(
-        outcome.env_key,
-        probes,
-        workers=args.workers,
-        timeout_s=args.timeout,
-        progress=lambda line: print(line, flush=True),
-        python=python,
-    )
-    print(f"  {report.summary()}")
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from fcast import db
-    from fcast.plans.spec import PlanFormatError, load_plan_file
-    from fcast.plans.validate import validate_rows
-
-    if args.list_rules:
-        from fcast.plans.rules import describe_rules
-
-        print(describe_rules())
-        return 0
-    if not args.plans:
-        print("error: give one or more PLAN.yaml files (or --list-rules)", file=sys.stderr)
-        return 2
-    db.ensure_raw_tables()
-    try:
-        rows = [row for path in args.plans for row in load_plan_file(Path(path))]
-    except PlanFormatError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
-        results = validate_rows(
-            rows,
-            store=not args.no_store,
-            rehearse=not args.static_only,
-            progress=lambda line: print(line, flush=True),
-            workers=args.workers,
-        )
-    except LookupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for result in results:
-        status = "valid" if result.valid else "REJECTED"
-        rehearsed = ""
-        if result.rehearsal is not None:
-            rehearsed = " (rehearsed: stored outcome)" if result.rehearsal.cached else " (rehearsed)"
-        print(
-            f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): {status}{rehearsed}"
-        )
-        for violation in result.violations:
-            print(f"  {violation}")
-    rejected = sum(not result.valid for result in results)
-    print(f"{len(results)} run(s), {rejected} rejected, validated against {results[0].env_key if results else '-'}")
-    return 1 if rejected else 0
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from fcast import db, paths
-    from fcast.plans.spec import dump_plan
-    from fcast.plans.standard import standard_plan
-    from fcast.plans.validate import validate_rows
-
-    db.ensure_raw_tables()
-    try:
-        rows = standard_plan(
-            args.game,
-            mode=args.mode,
-            slot_model=args.slot_model,
-            all_slots_model=args.all_model,
-            horizon=args.horizon,
-            input_size=args.input_size,
-            max_steps=args.max_steps,
-        )
-        results = validate_rows(rows)
-    except (KeyError, LookupError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    output = Path(args.output) if args.output else paths.project_dir() / "plans" / f"{rows[0].plan_name}.yaml"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(dump_plan(rows), encoding="utf-8")
-    for result in results:
-        print(f"{result.row.run_name}: {'valid' if result.valid else 'REJECTED (no run)'}")
-        for violation in result.violations:
-            print(f"  {violation}")
-    rejected = sum(not result.valid for result in results)
-    print(f"wrote {output}: {len(rows)} runs, {rejected} rejected")
-    return 1 if rejected else 0
-
-
-def _train_options(args: argparse.Namespace):
-    from fcast.train.trainer import TrainOptions
-
-    return TrainOptions(mlflow=getattr(args, "mlflow", False), rehearse=not getattr(args, "static_only", False))
+def say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _terminate_as_interrupt() -> None:
@@ -286,82 +32,198 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
+# --- renderers ---
 
-    from fcast import db
-    from fcast.plans.spec import PlanFormatError, load_plan_file
-    from fcast.train.trainer import train_plan
 
-    db.ensure_raw_tables()
-    _terminate_as_interrupt()
-    try:
-        rows = [row for path in args.plans for row in load_plan_file(Path(path))]
-    except PlanFormatError as error:
+def render_refresh(refresh: app.RefreshResult | None) -> None:
+    if refresh is None:
+        return
+    if refresh.status == "deferred":
+        say(f"next: `{refresh.command}` refreshes the marts (plans read them)")
+    elif refresh.status == "never_built":
+        say("next: `fcast build` (this warehouse has never been built; plans read the marts)")
+    elif refresh.status == "refreshed":
+        say(f"marts refreshed ({refresh.command})")
+    else:
+        print(refresh.output[-3000:], file=sys.stderr)
+        print(f"error: the marts did not rebuild; fix the above and run `{refresh.command}`", file=sys.stderr)
+
+
+def render_ingest(result: app.IngestResult) -> None:
+    for report in result.reports:
+        say(report.summary())
+        for reject in report.rejects:
+            say(f"  rejected: {reject}")
+        for conflict in getattr(report, "conflicts", []):
+            say(f"  conflict: {conflict}")
+        for line in getattr(report, "gap_lines", lambda: [])():
+            say(f"  {line}")
+    for error in result.unreadable:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.runs:
-        unknown = sorted(set(args.runs) - {row.run_name for row in rows})
-        if unknown:
-            print(f"error: no run named {unknown} in the plan(s)", file=sys.stderr)
-            return 2
-        rows = [row for row in rows if row.run_name in args.runs]
-    try:
-        report = train_plan(rows, _train_options(args))
-    except LookupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    completed = len(report.outcomes) - report.failed
-    print(
-        f"{len(rows)} plan row(s): {completed} completed, {report.failed} failed, {len(report.rejected)} rejected "
-        "(see `fcast runs`, then `fcast build --select marts.runs`)",
-        flush=True,
+    render_refresh(result.refresh)
+
+
+def render_validation(results: list) -> None:
+    for result in results:
+        status = "valid" if result.valid else "REJECTED"
+        rehearsed = ""
+        if result.rehearsal is not None:
+            rehearsed = " (rehearsed: stored outcome)" if result.rehearsal.cached else " (rehearsed)"
+        say(
+            f"{result.row.run_name} ({result.row.model}, {result.row.dataset}/{result.row.series}): {status}{rehearsed}"
+        )
+        for violation in result.violations:
+            say(f"  {violation}")
+
+
+def render_training(result: app.TrainResult, rows: int) -> None:
+    report = result.report
+    say(
+        f"{rows} plan row(s): {result.completed} completed, {report.failed} failed, {len(report.rejected)} rejected "
+        "(see `fcast runs`; the marts read them after `fcast build` or `fcast train --refresh-marts`)"
     )
-    code = 1 if report.failed or report.rejected else 0
-    if args.refresh_marts:
-        code = _refresh_run_marts(sorted({row.dataset for row in rows})) or code
+    for evaluation in result.evaluation:
+        say(f"  {evaluation.summary()}")
+    render_refresh(result.refresh)
+
+
+# --- commands ---
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    rebuild = not args.no_build
+    if args.panel:
+        from fcast.ingest.panel import PanelOptions, parse_gap_policy
+
+        options = PanelOptions(args.freq, parse_gap_policy(args.fill_gaps), args.season_length)
+        result = app.ingest_panels([Path(path) for path in args.paths], args.panel, options, args.futr, rebuild)
+    elif args.futr or args.freq or args.fill_gaps or args.season_length:
+        raise UsageError("--futr, --freq, --fill-gaps and --season-length describe panels: add --panel DATASET")
+    else:
+        result = app.ingest_draws(args.paths, args.game, rebuild)
+    render_ingest(result)
+    return result.exit_code(args.strict)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return app.build(args.dbt_args).returncode
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    return app.dbt(args.dbt_args).returncode
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from fcast import settings
+
+    code = app.dbt(["docs", "generate", "--static"]).returncode
+    if code == 0:
+        say(f"dbt docs site: {settings.project_dir() / 'target' / 'static_index.html'}")
     return code
 
 
-def _refresh_run_marts(games: list[str]) -> int:
-    """Score the new runs of these games (all games when empty) against chance, then rebuild the run and
-    chance marts (dbt build). Panel datasets have no chance distribution and are not scored."""
-    from fcast.games import load_games
+def cmd_registry_scan(args: argparse.Namespace) -> int:
+    from fcast.registry.scan import ALL_LIBRARIES
 
-    lottery_games = [game for game in games if game in load_games()]
-    if lottery_games or not games:
-        print("scoring against chance and profiling the draws ...", flush=True)
-        cmd_evaluate(argparse.Namespace(game=lottery_games))
-    return cmd_build(argparse.Namespace(dbt_args=["--select", "staging.runs+", "staging.chance+"]))
+    libraries = list(ALL_LIBRARIES) if args.all else args.libraries
+    outcomes = app.scan(libraries, python=args.python, version=args.version, force=args.force, progress=say)
+    for outcome in outcomes:
+        say(f"  {outcome.summary()}")
+    return 1 if any(outcome.status == "failed" for outcome in outcomes) else 0
 
 
-def _run_from_store(args: argparse.Namespace, action) -> int:
-    from fcast import db
-    from fcast.train.inputs import MissingFeatureError
-    from fcast.train.model_store import ModelStoreError
-    from fcast.train.stored import StoredModelError
+def cmd_registry_probe(args: argparse.Namespace) -> int:
+    report = app.probe(
+        quick=args.quick,
+        models=args.models or (),
+        workers=args.workers,
+        timeout_s=args.timeout,
+        include_ray=not args.no_ray,
+        version=args.version,
+        progress=say,
+    )
+    say(f"  {report.summary()}")
+    return 0
 
-    db.ensure_raw_tables()
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        from fcast.plans.rules import describe_rules
+
+        say(describe_rules())
+        return 0
+    if not args.plans:
+        raise UsageError("give one or more PLAN.yaml files (or --list-rules)")
+    rows = app.load_plans(args.plans)
+    report = app.validate(
+        rows, store=not args.no_store, rehearse=not args.static_only, workers=args.workers, progress=say
+    )
+    render_validation(report.results)
+    say(f"{len(report.results)} run(s), {report.rejected} rejected, validated against {report.env_key}")
+    return 1 if report.rejected else 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    result = app.plan(
+        args.game,
+        output=Path(args.output) if args.output else None,
+        mode=args.mode,
+        slot_model=args.slot_model,
+        all_slots_model=args.all_model,
+        horizon=args.horizon,
+        input_size=args.input_size,
+        max_steps=args.max_steps,
+    )
+    for validation in result.results:
+        say(f"{validation.row.run_name}: {'valid' if validation.valid else 'REJECTED (no run)'}")
+        for violation in validation.violations:
+            say(f"  {violation}")
+    say(f"wrote {result.path}: {len(result.results)} runs, {result.rejected} rejected")
+    return 1 if result.rejected else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     _terminate_as_interrupt()
-    try:
-        outcome = action(args.run_id, _train_options(args))
-    except (LookupError, MissingFeatureError, ModelStoreError, StoredModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(outcome.summary())
+    rows = app.load_plans(args.plans, args.runs or ())
+    options = app.train_options(mlflow=args.mlflow, rehearse=not args.static_only, progress=say)
+    result = app.train(rows, options, refresh_marts=args.refresh_marts, progress=say)
+    render_training(result, len(rows))
+    return result.exit_code
+
+
+def _from_store(action, args: argparse.Namespace) -> int:
+    _terminate_as_interrupt()
+    outcome = action(args.run_id, app.train_options(mlflow=getattr(args, "mlflow", False), progress=say))
+    say(outcome.summary())
     return 0 if outcome.status == "COMPLETED" else 1
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from fcast.train.stored import retrain
-
-    return _run_from_store(args, retrain)
+    return _from_store(app.retrain, args)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from fcast.train.stored import predict
+    return _from_store(app.predict, args)
 
-    return _run_from_store(args, predict)
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    for evaluation in app.evaluate(args.game):
+        say(f"  {evaluation.summary()}")
+    say("marts: leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from fcast import db
+    from fcast.report.run_report import report_plan, report_run
+
+    if bool(args.run_id) == bool(args.plan):
+        raise UsageError("give a RUN_ID or --plan NAME")
+    db.ensure_raw_tables()
+    output = Path(args.output) if args.output else None
+    path = report_plan(args.plan, output) if args.plan else report_run(args.run_id, output)
+    say(f"report: {path}")
+    return 0
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -371,7 +233,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     db.ensure_raw_tables()
     for run_id in close_stale_runs():
-        print(f"closed stale run {run_id} as FAILED (its process had stopped)")
+        say(f"closed stale run {run_id} as FAILED (its process had stopped)")
     where, params = ("where status = ?", [args.status]) if args.status else ("", [])
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
@@ -379,100 +241,43 @@ def cmd_runs(args: argparse.Namespace) -> int:
             f"from {NF_MODEL_RUNS.qualified_name} {where} order by created_at desc limit ?",
             [*params, args.limit],
         )
-    import json
-
     for run_id, kind, name, model, status, duration, metrics, created in rows:
         mae = json.loads(metrics or "{}").get("mae")
         shown = f"mae {mae:.4f}" if mae is not None else ""
         seconds = f"{duration:7.1f}s" if duration is not None else "       -"
-        print(f"{run_id}  {created:%Y-%m-%d %H:%M}  {kind:8} {status:9} {seconds}  {name} ({model}) {shown}")
+        say(f"{run_id}  {created:%Y-%m-%d %H:%M}  {kind:8} {status:9} {seconds}  {name} ({model}) {shown}")
     if not rows:
-        print("no runs yet: `fcast plan --game loto6` then `fcast train plans/loto6_standard_multivariate.yaml`")
+        say("no runs yet: `fcast plan --game loto6` then `fcast train plans/loto6_standard_multivariate.yaml`")
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from fcast import db
-    from fcast.chance.evaluate import evaluate
+def _print_main_summary(result: app.MainResult) -> None:
+    from fcast import db, settings
 
-    db.ensure_raw_tables()
-    try:
-        evaluations = evaluate(args.game or None)
-    except LookupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for evaluation in evaluations:
-        print(f"  {evaluation.summary()}")
-    print("marts: leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from fcast import db
-    from fcast.report.run_report import report_plan, report_run
-
-    db.ensure_raw_tables()
-    if bool(args.run_id) == bool(args.plan):
-        print("error: give a RUN_ID or --plan NAME", file=sys.stderr)
-        return 2
-    output = Path(args.output) if args.output else None
-    try:
-        path = report_plan(args.plan, output) if args.plan else report_run(args.run_id, output)
-    except LookupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"report: {path}")
-    return 0
-
-
-MAIN_GAME = "loto6"
-
-
-def _train_main_plan(max_steps: int) -> int:
-    """Plan the Loto6 k+1 models, validate and train them; returns the number of runs that did not complete."""
-    from fcast import paths
-    from fcast.plans.spec import dump_plan
-    from fcast.plans.standard import standard_plan
-    from fcast.train.trainer import train_plan
-
-    rows = standard_plan(MAIN_GAME, max_steps=max_steps)
-    plan_file = paths.duckdb_path().parent / "plans" / f"{rows[0].plan_name}.yaml"
-    plan_file.parent.mkdir(parents=True, exist_ok=True)
-    plan_file.write_text(dump_plan(rows), encoding="utf-8")
-    print(f"training the standard {MAIN_GAME} plan ({len(rows)} runs, max_steps {max_steps}): {plan_file}", flush=True)
-    report = train_plan(rows, _train_options(argparse.Namespace()))
-    return report.failed + len(report.rejected)
-
-
-def _print_main_summary() -> None:
-    from fcast import db, paths
-
+    plan_name = f"{app.MAIN_GAME}_standard_multivariate"
     with db.connect(read_only=True) as warehouse:
         runs = warehouse.fetchall(
             "select run_name, model_name, status, cv_mae, duration_seconds from marts.run_history "
             "where plan_name = ? order by created_at desc, run_name",
-            (f"{MAIN_GAME}_standard_multivariate",),
+            (plan_name,),
         )
+        verdicts = warehouse.fetchall("select game_code, verdict from marts.game_chance_verdicts order by game_code")
     latest: dict[str, tuple] = {}
     for run in runs:
         latest.setdefault(run[0], run)
-    print(f"\n{MAIN_GAME} standard plan, latest run of each row:")
+    say(f"\n{app.MAIN_GAME} standard plan, latest run of each row:")
     for name, model, status, mae, seconds in sorted(latest.values()):
         shown = f"cv mae {mae:.3f}" if mae is not None else ""
-        print(f"  {name:24} {model:10} {status:10} {seconds or 0:6.1f}s  {shown}")
-    with db.connect(read_only=True) as warehouse:
-        verdicts = warehouse.fetchall("select game_code, verdict from marts.game_chance_verdicts order by game_code")
-    print("\nagainst chance:")
+        say(f"  {name:24} {model:10} {status:10} {seconds or 0:6.1f}s  {shown}")
+    say("\nagainst chance:")
     for game_code, verdict in verdicts:
-        print(f"  {game_code:10} {verdict}")
-    print(
+        say(f"  {game_code:10} {verdict}")
+    say(
         "\nwhere to look next:\n"
         "  fcast runs                       run history (status, duration, accuracy)\n"
         "  marts.run_history, run_series_metrics, run_forecasts_vs_actuals, run_resource_usage, model_store\n"
         "  marts.leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability\n"
-        f"  {paths.model_store_dir()}   the stored models (fcast predict RUN_ID / fcast retrain RUN_ID)\n"
+        f"  {settings.model_store_dir()}   the stored models (fcast predict RUN_ID / fcast retrain RUN_ID)\n"
         "  fcast docs                       the dbt docs site, offline"
     )
 
@@ -481,36 +286,23 @@ def cmd_main(args: argparse.Namespace) -> int:
     """The main job: ingest, scan and probe, build, then plan, validate and train the Loto6 k+1 models."""
     from fcast import db
 
-    started = time.perf_counter()
-    print(f"fcast main on {db.describe_target()}")
-    ingest_args = argparse.Namespace(
-        paths=[],
-        game=None,
-        panel=None,
-        strict=False,
-        futr=False,
-        freq=None,
-        fill_gaps=None,
-        season_length=None,
-        no_build=True,  # the main job builds everything next
-    )
-    if cmd_ingest(ingest_args) != 0:
-        return 1
-    if cmd_registry_scan(argparse.Namespace(libraries=[], all=False, python=None, version=None, force=False)) != 0:
-        return 1
-    probe_args = argparse.Namespace(quick=True, models=[], workers=None, timeout=90.0, no_ray=True)
-    if cmd_registry_probe(probe_args) != 0:
-        return 1
-    code = cmd_build(argparse.Namespace(dbt_args=[]))
-    if code == 0 and not args.no_train:
-        _terminate_as_interrupt()
-        not_completed = _train_main_plan(args.max_steps)
-        code = _refresh_run_marts([])
-        if code == 0:
-            _print_main_summary()
-        code = code or (1 if not_completed else 0)
-    print(f"fcast main {'finished' if code == 0 else 'FAILED'} in {time.perf_counter() - started:.1f}s")
-    return code
+    say(f"fcast main on {db.describe_target()}")
+    _terminate_as_interrupt()
+    result = app.main_job(max_steps=args.max_steps, train_models=not args.no_train, progress=say)
+    if result.ingest is not None:
+        render_ingest(result.ingest)
+    for outcome in result.scans:
+        say(f"  {outcome.summary()}")
+    if result.probes is not None:
+        say(f"  {result.probes.summary()}")
+    if result.training is not None:
+        render_training(result.training, len(result.training.report.outcomes) + len(result.training.report.rejected))
+        if result.training.refresh.ok:
+            _print_main_summary(result)
+    if result.failed_step:
+        print(f"error: the main job stopped at its {result.failed_step} step", file=sys.stderr)
+    say(f"fcast main {'finished' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
+    return 0 if result.ok else 1
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -520,7 +312,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         problems = environment_problems()
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
-        print("the UI can start" if not problems else f"{len(problems)} problem(s)")
+        say("the UI can start" if not problems else f"{len(problems)} problem(s)")
         return 1 if problems else 0
     return serve(args.host, args.port)
 
@@ -530,12 +322,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     from fcast.raw_schema import RAW_TABLES
 
     db.ensure_raw_tables()
-    print(f"target: {db.describe_target()}")
+    say(f"target: {db.describe_target()}")
     if args.action == "info":
         with db.connect(read_only=True) as warehouse:
             for table in RAW_TABLES:
                 count = warehouse.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
-                print(f"  {table.qualified_name:32} {count:>10} rows  {table.description}")
+                say(f"  {table.qualified_name:32} {count:>10} rows  {table.description}")
     return 0
 
 
@@ -729,7 +521,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         db.set_target(args.target)
         return args.handler(args)
-    except (db.WarehouseError, FileNotFoundError) as error:
+    except FcastError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fcast import db
+from fcast.errors import FcastError
 from fcast.time_axis import TimeAxis, TimeAxisError, from_row
 
 GAME, PANEL = "game", "panel"
 
 
-class UnknownDatasetError(LookupError):
+class UnknownDatasetError(FcastError, LookupError):
     pass
 
 
@@ -65,10 +66,10 @@ def loaded_but_not_built(warehouse: db.Warehouse, built: dict[str, Dataset]) -> 
 
 def rebuild_command() -> str:
     """The command that brings the marts level with the panels in raw."""
-    from fcast.dbt_runner import downstream_selection
+    from fcast import app
     from fcast.ingest.panel import WRITTEN_TABLES
 
-    return "fcast build " + " ".join(downstream_selection(list(WRITTEN_TABLES)))
+    return app.refresh(WRITTEN_TABLES, rebuild=False).command
 
 
 def dataset_of(name: str, warehouse: db.Warehouse) -> Dataset:

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fcast import paths
+from fcast import settings
+from fcast.errors import FcastError
 from fcast.raw_schema import (
     MIGRATIONS,
     POSTGRES_TOUCH_FUNCTION,
@@ -31,10 +32,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TARGETS = ("duckdb", "postgres")
-DEFAULT_LOCK_TIMEOUT_S = 60.0
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(FcastError, RuntimeError):
     pass
 
 
@@ -43,7 +43,7 @@ class WarehouseBusyError(WarehouseError):
 
 
 def current_target() -> str:
-    target = os.environ.get("FCAST_TARGET", "duckdb").strip().lower()
+    target = settings.value("FCAST_TARGET").strip().lower()
     if target not in TARGETS:
         raise WarehouseError(f"FCAST_TARGET={target!r} is not a target; use one of {', '.join(TARGETS)}.")
     return target
@@ -56,7 +56,7 @@ def set_target(target: str | None) -> str:
     resolved = current_target()
     os.environ["FCAST_TARGET"] = resolved
     if resolved == "duckdb":
-        os.environ["FCAST_DUCKDB_PATH"] = str(paths.duckdb_path())
+        os.environ["FCAST_DUCKDB_PATH"] = str(settings.duckdb_path())
     else:
         for name, value in postgres_settings().items():
             os.environ.setdefault(name, value)
@@ -65,22 +65,16 @@ def set_target(target: str | None) -> str:
 
 def postgres_settings() -> dict[str, str]:
     """libpq settings from the environment, with local defaults (no secrets are committed)."""
-    return {
-        "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
-        "PGPORT": os.environ.get("PGPORT", "5432"),
-        "PGUSER": os.environ.get("PGUSER", "postgres"),
-        "PGPASSWORD": os.environ.get("PGPASSWORD", ""),
-        "PGDATABASE": os.environ.get("PGDATABASE", "fcast"),
-    }
+    return {name: settings.value(name) for name in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")}
 
 
 def _postgres_conninfo(database: str | None = None) -> str:
-    settings = postgres_settings()
+    libpq = postgres_settings()
     parts = {
-        "host": settings["PGHOST"],
-        "port": settings["PGPORT"],
-        "user": settings["PGUSER"],
-        "dbname": database or settings["PGDATABASE"],
+        "host": libpq["PGHOST"],
+        "port": libpq["PGPORT"],
+        "user": libpq["PGUSER"],
+        "dbname": database or libpq["PGDATABASE"],
         "connect_timeout": "10",
     }
     if settings["PGPASSWORD"]:
@@ -90,9 +84,9 @@ def _postgres_conninfo(database: str | None = None) -> str:
 
 def describe_target() -> str:
     if current_target() == "duckdb":
-        return f"duckdb file {paths.duckdb_path()}"
-    settings = postgres_settings()
-    return f"postgres {settings['PGUSER']}@{settings['PGHOST']}:{settings['PGPORT']}/{settings['PGDATABASE']}"
+        return f"duckdb file {settings.duckdb_path()}"
+    libpq = postgres_settings()
+    return f"postgres {libpq['PGUSER']}@{libpq['PGHOST']}:{libpq['PGPORT']}/{libpq['PGDATABASE']}"
 
 
 def ensure_postgres_database() -> None:
@@ -120,7 +114,7 @@ _LOCK_PATTERN = re.compile(r"lock", re.IGNORECASE)
 def _open_duckdb(read_only: bool, lock_timeout_s: float):
     import duckdb
 
-    path = paths.duckdb_path()
+    path = settings.duckdb_path()
     if read_only and not path.exists():
         raise WarehouseError(f"{path} does not exist yet: run `fcast main` (or `fcast ingest`) first.")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +243,7 @@ def connect(read_only: bool = False, lock_timeout_s: float | None = None) -> Ite
     target = current_target()
     timeout = lock_timeout_s
     if timeout is None:
-        timeout = float(os.environ.get("FCAST_DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S))
+        timeout = settings.number("FCAST_DB_LOCK_TIMEOUT")
     if target == "duckdb":
         connection = _open_duckdb(read_only, timeout)
         try:

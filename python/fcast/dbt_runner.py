@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fcast import db, paths
+from fcast import db, settings
 
 
 def dbt_executable() -> str:
@@ -28,12 +28,12 @@ def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.Completed
     """`dbt ARGUMENTS --target <current>` from the project root, with FCAST_* passed through."""
     target = db.set_target(None)
     env = dict(os.environ)
-    env.setdefault("DBT_PROFILES_DIR", str(paths.profiles_dir()))
+    env.setdefault("DBT_PROFILES_DIR", str(settings.profiles_dir()))
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     command = [dbt_executable(), *arguments]
     if arguments and arguments[0] not in ("deps", "clean", "--version") and "--target" not in arguments:
         command += ["--target", target]
-    return subprocess.run(command, cwd=paths.project_dir(), env=env, check=False, text=True, capture_output=capture)
+    return subprocess.run(command, cwd=settings.project_dir(), env=env, check=False, text=True, capture_output=capture)
 
 
 def downstream_selection(raw_table_names: list[str]) -> list[str]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from fcast import paths
+from fcast import settings
+from fcast.errors import UnknownGameError
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,11 @@ def _load_games(seeds: Path) -> dict[str, Game]:
 
 def load_games() -> dict[str, Game]:
     """All games of the seeds, keyed by game code."""
-    return _load_games(paths.seeds_dir())
+    return _load_games(settings.seeds_dir())
 
 
 def get_game(code: str) -> Game:
     games = load_games()
     if code not in games:
-        raise KeyError(f"unknown game {code!r}; the seeds define: {', '.join(sorted(games))}")
+        raise UnknownGameError(f"unknown game {code!r}; the seeds define: {', '.join(sorted(games))}")
     return games[code]

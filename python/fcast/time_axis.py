@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fcast.errors import FcastError
+
 DRAW_NUMBER, INTEGER, DATE = "draw_number", "integer", "date"
 TIME_KINDS = (DRAW_NUMBER, INTEGER, DATE)
 
@@ -30,7 +32,7 @@ _CYCLE_OF_FAMILY.update({"Q": 4, "QE": 4, "QS": 4, "BQE": 4, "BQS": 4, "Y": 1, "
 _SUB_DAILY_UNITS = {"h": 3600, "min": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
-class TimeAxisError(ValueError):
+class TimeAxisError(FcastError, ValueError):
     """A frequency that pandas does not know, or a timestamp that is not on the dataset's grid."""
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from fcast import db, paths
+from fcast import db, settings
 
-PROJECT_DIR = paths.project_dir()
+PROJECT_DIR = settings.project_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = PROJECT_DIR / "data" / "lottery"
 FCAST = [sys.executable, "-m", "fcast.cli"]

@@ -127,9 +127,9 @@ def test_chance_marts_on_every_target_and_the_verdict_is_honest(built_env):
             "select unique_id, exact_best_mae, uniform_guess_mae from marts.chance_slot_bounds"
         )
         loto7 = warehouse.fetchall("select avg(exact_best_mae) from marts.chance_slot_bounds where game_code = 'loto7'")
-        board = warehouse.fetch_frame("select * from marts.leaderboard_vs_chance where game_code = 'loto6'")
+        board = warehouse.fetch_frame("select * from marts.chance_leaderboard where game_code = 'loto6'")
         verdicts = dict(warehouse.fetchall("select game_code, verdict from marts.game_chance_verdicts"))
-        profile = warehouse.fetchall("select count(*), count(distinct unique_id) from marts.predictability_profile")
+        profile = warehouse.fetchall("select count(*), count(distinct unique_id) from marts.chance_predictability_profile")
         games = warehouse.fetchall("select count(*) from marts.game_predictability")[0][0]
     exact = {d.unique_id: float(d.best_constant_mae) for ds in all_slot_distributions().values() for d in ds}
     assert dict(zip(bounds["unique_id"], bounds["exact_best_mae"], strict=True)) == pytest.approx(exact)

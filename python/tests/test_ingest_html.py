@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from fcast import paths
+from fcast import settings
 from fcast.games import get_game
 from fcast.ingest.html_pages import read_html
 from fcast.ingest.records import DrawRecord, IngestError
@@ -25,7 +25,7 @@ RENDERED_DRAW_NOS = list(range(5581, 5599))
 
 @cache
 def shipped_draws_by_no(game_code: str) -> dict[int, dict[str, Any]]:
-    history = paths.project_dir() / get_game(game_code).history_file
+    history = settings.project_dir() / get_game(game_code).history_file
     return {draw["round"]: draw for draw in json.loads(history.read_text(encoding="utf-8"))}
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
+import shutil
 import time
 from functools import cache
 from pathlib import Path
@@ -12,10 +14,19 @@ from typing import Any
 
 import pytest
 
-from fcast import paths
+from fcast import settings
 from fcast.games import get_game, load_games
 from fcast.ingest.records import DrawRecord, IngestError
-from fcast.ingest.tabular import decode_text, guess_game, parse_date, parse_draw_no, read_tabular
+from fcast.ingest.tabular import (
+    HEADER_VOCABULARY_SEED,
+    ColumnRole,
+    classify_column,
+    decode_text,
+    guess_game,
+    parse_date,
+    parse_draw_no,
+    read_tabular,
+)
 
 LOTO6_HEADER_SJIS = "開催回,日付,第1数字,第2数字,第3数字,第4数字,第5数字,第6数字,ボーナス数字,1等口数,1等賞金"
 
@@ -23,7 +34,7 @@ LOTO6_HEADER_SJIS = "開催回,日付,第1数字,第2数字,第3数字,第4数�
 @cache
 def shipped_draws(game_code: str) -> tuple[dict[str, Any], ...]:
     """The shipped history of a game, newest first, as in data/lottery/<game>.json."""
-    history = paths.project_dir() / get_game(game_code).history_file
+    history = settings.project_dir() / get_game(game_code).history_file
     return tuple(json.loads(history.read_text(encoding="utf-8")))
 
 
@@ -438,7 +449,7 @@ def test_game_code_given_overrides_the_file_name_and_source_name_is_kept(tmp_pat
 
 
 def test_shipped_json_reads_fast_and_exactly() -> None:
-    path = paths.project_dir() / get_game("numbers3").history_file
+    path = settings.project_dir() / get_game("numbers3").history_file
     started = time.perf_counter()
     result = read_tabular(path)
     elapsed = time.perf_counter() - started
@@ -536,10 +547,12 @@ def test_empty_file_is_an_ingest_error(tmp_path: Path) -> None:
         read_tabular(path)
 
 
-def test_file_without_recognisable_columns(tmp_path: Path) -> None:
+def test_file_without_recognisable_columns_names_the_file_and_the_vocabulary_seed(tmp_path: Path) -> None:
     path = write_file(tmp_path, "loto6.csv", "name,price\napple,100\n")
-    with pytest.raises(IngestError, match=r"loto6\.csv: no recognisable columns"):
+    with pytest.raises(IngestError, match=r"loto6\.csv: no recognisable columns") as raised:
         read_tabular(path)
+    assert "開催回" in str(raised.value) and "draw_no" in str(raised.value)
+    assert f"seeds/{HEADER_VOCABULARY_SEED}" in str(raised.value)
 
 
 def test_game_that_cannot_be_guessed(tmp_path: Path) -> None:
@@ -564,4 +577,128 @@ def test_json_without_a_draw_array(tmp_path: Path) -> None:
 def test_broken_json(tmp_path: Path) -> None:
     path = write_file(tmp_path, "loto6.json", '[{"round": 1, ')
     with pytest.raises(IngestError, match="not valid JSON"):
+        read_tabular(path)
+
+
+# --------------------------------------------------------------------------- the header vocabulary seed
+
+
+def seed_rows() -> list[dict[str, str]]:
+    with open(settings.seeds_dir() / HEADER_VOCABULARY_SEED, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_header_of_the_seed_classifies_as_its_field() -> None:
+    rows = seed_rows()
+    assert len(rows) > 50
+    for row in rows:
+        header, position = row["header"].replace("{n}", "3"), 3 if "{n}" in row["header"] else 0
+        assert classify_column(header) == ColumnRole(row["field"], position), row
+
+
+@pytest.mark.parametrize(
+    ("draw_no", "date", "number", "bonus"),
+    [
+        ("draw_id", "draw_date", "number{n}", "bonus_number"),
+        ("draw_number", "draw_date", "number_{n}", "bonus_number{n}"),
+        ("DrawNumber", "DrawDate", "Ball {n}", "Bonus Ball"),
+        ("draw_no", "Draw Date", "main_number_{n}", "bonus_ball"),
+    ],
+)
+def test_english_snake_case_headers_that_circulate(
+    tmp_path: Path, draw_no: str, date: str, number: str, bonus: str
+) -> None:
+    draws = shipped_draws("loto6")[:3]
+    header = [draw_no, date, *(number.replace("{n}", str(index)) for index in range(1, 7)), bonus.replace("{n}", "1")]
+    lines = [",".join(header)]
+    for draw in draws:
+        lines.append(",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])]))
+    path = write_file(tmp_path, "export.csv", "\n".join(lines))
+
+    result = read_tabular(path)
+
+    assert result.game_code == "loto6"
+    for record, draw in zip(result.records, draws, strict=True):
+        assert_matches_shipped(record, "loto6", draw["round"])
+
+
+def test_english_digit_columns_and_winning_number_cell(tmp_path: Path) -> None:
+    draw_nos = [6844, 6614]  # real Numbers4 draws 0017 and 0000
+    digits = ["draw_number,draw_date,digit1,digit2,digit3,digit4"]
+    single_cell = ["draw_no,draw_date,winning_number"]
+    for draw_no in draw_nos:
+        draw = shipped_draw("numbers4", draw_no)
+        digits.append(",".join([str(draw_no), draw["date"], *map(str, draw["numbers"])]))
+        single_cell.append(f"{draw_no},{draw['date']},{''.join(map(str, draw['numbers']))}")
+
+    for lines in (digits, single_cell):
+        result = read_tabular(write_file(tmp_path, "numbers4.csv", "\n".join(lines)))
+        assert result.game_code == "numbers4"
+        for record, draw_no in zip(result.records, draw_nos, strict=True):
+            assert_matches_shipped(record, "numbers4", draw_no)
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project's seeds (and its dbt_project.yml, which marks a project folder)."""
+    project = tmp_path / "project"
+    shutil.copytree(settings.seeds_dir(), project / "seeds")
+    shutil.copy2(settings.project_dir() / "dbt_project.yml", project / "dbt_project.yml")
+    return project
+
+
+def append_seed_rows(project: Path, rows: list[dict[str, str]]) -> None:
+    with open(project / "seeds" / HEADER_VOCABULARY_SEED, "a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["header", "field", "language", "note"])
+        writer.writerows(rows)
+
+
+def test_a_header_added_to_the_seed_is_read_without_code_changes(tmp_path: Path, monkeypatch) -> None:
+    draws = shipped_draws("loto6")[:2]
+    lines = ["Ziehung,Datum," + ",".join(f"Zahl {index}" for index in range(1, 7)) + ",Zusatzzahl"]
+    for draw in draws:
+        lines.append(",".join([str(draw["round"]), draw["date"], *map(str, draw["numbers"]), str(draw["bonus"][0])]))
+    path = write_file(tmp_path, "loto6_de.csv", "\n".join(lines))
+    project = project_copy(tmp_path)
+    monkeypatch.setenv("FCAST_PROJECT_DIR", str(project))
+
+    with pytest.raises(IngestError, match=r"loto6_de\.csv: no recognisable columns"):
+        read_tabular(path)
+
+    append_seed_rows(
+        project,
+        [
+            {"header": "Ziehung", "field": "draw_no", "language": "de", "note": ""},
+            {"header": "Datum", "field": "date", "language": "de", "note": ""},
+            {"header": "Zahl {n}", "field": "number", "language": "de", "note": ""},
+            {"header": "Zusatzzahl", "field": "bonus", "language": "de", "note": ""},
+        ],
+    )
+    result = read_tabular(path)
+
+    assert result.game_code == "loto6"
+    for record, draw in zip(result.records, draws, strict=True):
+        assert_matches_shipped(record, "loto6", draw["round"])
+    assert result.records[0].original["Zahl 1"] == str(draws[0]["numbers"][0])
+
+
+@pytest.mark.parametrize(
+    ("row", "complaint"),
+    [
+        ({"header": "Zahl", "field": "nummer", "language": "de"}, r"give a header and a field"),
+        ({"header": "Zahl", "field": "number", "language": "de"}, r"holds \{n\} once"),
+        ({"header": "Datum {n}", "field": "date", "language": "de"}, r"holds \{n\} once"),
+        ({"header": "{n}", "field": "bonus", "language": "de"}, r"next to some text"),
+        ({"header": "Draw-Date", "field": "draw_no", "language": "en"}, r"means date in row \d+ already"),
+    ],
+)
+def test_a_bad_row_in_the_seed_is_named_with_its_row(
+    tmp_path: Path, monkeypatch, row: dict[str, str], complaint: str
+) -> None:
+    project = project_copy(tmp_path)
+    append_seed_rows(project, [{**row, "note": ""}])
+    monkeypatch.setenv("FCAST_PROJECT_DIR", str(project))
+    path = write_file(tmp_path, "loto6.csv", "開催回,日付,本数字\n1,2000/10/5,1 2 3 4 5 6\n")
+    row_number = len(seed_rows()) + 1
+
+    with pytest.raises(IngestError, match=rf"{HEADER_VOCABULARY_SEED} row {row_number} .*{complaint}"):
         read_tabular(path)

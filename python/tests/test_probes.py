@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from fcast import db, paths
+from fcast import db, settings
 from fcast.probe.definitions import RUNS, Probe, RegistryView, build_matrix, probe_context, spec_id
 from fcast.probe.observations import EXPLANATIONS, compare_with_baseline
 from fcast.probe.runner import ProbePool, fit_groups, run_probes
@@ -153,7 +153,7 @@ def test_explanations_do_not_fire_outside_their_case():
 
 
 def test_every_outcome_is_in_the_outcome_seed():
-    with open(paths.seeds_dir() / "probe_outcomes.csv", newline="") as handle:
+    with open(settings.seeds_dir() / "probe_outcomes.csv", newline="") as handle:
         seeded = {row["outcome"] for row in csv.DictReader(handle)}
     produced = {explanation.outcome for explanation in EXPLANATIONS}
     produced |= {"ok", "unchanged", "baseline", "raised", "nan_output", "timeout", "crashed"}
@@ -255,7 +255,7 @@ def test_real_probes_record_outcomes_and_rerun_only_what_changed(duckdb_env):
     assert (probes.series_count == 2).all() and (probes.series_length == 24).all()
     assert (probes.context_label.str.contains("2 series x 24 points")).all()
     assert set(probes.probe_version) == {"2"}
-    with open(paths.seeds_dir() / "probe_outcomes.csv", newline="") as handle:
+    with open(settings.seeds_dir() / "probe_outcomes.csv", newline="") as handle:
         assert set(probes.outcome) <= {row["outcome"] for row in csv.DictReader(handle)}
     again = run_fcast("registry", "probe", "--quick", "--models", "NHITS", "--no-ray", env=duckdb_env)
     assert f"{len(probes)} already recorded, 0 run" in again.stdout

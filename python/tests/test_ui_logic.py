@@ -65,7 +65,7 @@ def test_panel_uploads_report_types_encodings_sizes_and_suffixes(duckdb_env, mon
     assert "unique_id, ds, y" in uploads.check_upload("p.csv", wrong_columns, uploads.PANEL, dataset_name="demo").error
     assert "must be .csv, .parquet" in uploads.check_upload("p.xlsx", b"x", uploads.PANEL, dataset_name="demo").error
     assert "is empty" in uploads.check_upload("p.csv", b"", uploads.PANEL, dataset_name="demo").error
-    monkeypatch.setattr(uploads, "MAX_UPLOAD_MB", 0.00001)
+    monkeypatch.setenv("FCAST_UI_MAX_UPLOAD_MB", "0.00001")
     assert "FCAST_UI_MAX_UPLOAD_MB" in uploads.check_upload("p.csv", bad_y, uploads.PANEL, dataset_name="demo").error
     assert count("select count(*) from raw.panel_observations") == 0
 
@@ -244,7 +244,7 @@ def test_a_futr_upload_needs_its_panel_then_checks_its_future_values(duckdb_env,
     with_y = b"unique_id,ds,y,fut_promo\na,2022-01-31,1,1\n"
     assert "fut_ values only" in uploads.check_upload("f.csv", with_y, uploads.PANEL_FUTR, dataset_name="shop").error
     assert "a futr file" in uploads.check_upload("f.xlsx", b"x", uploads.PANEL_FUTR, dataset_name="shop").error
-    assert uploads.rebuild_selection(uploads.PANEL_FUTR) == uploads.rebuild_selection(uploads.PANEL)
+    assert uploads.written_tables(uploads.PANEL_FUTR) == uploads.written_tables(uploads.PANEL)
     assert count("select count(*) from raw.panel_exogenous where ds > 24") == 0
 
 

@@ -34,7 +34,7 @@ select
             then 'the draws are consistent with i.i.d. chance on every test (Holm-corrected)'
         else
             cast(summary.n_departing as varchar) || ' of ' || cast(summary.n_tests as varchar)
-            || ' tests depart from i.i.d. chance (Holm-corrected): see predictability_profile'
+            || ' tests depart from i.i.d. chance (Holm-corrected): see chance_predictability_profile'
     end as verdict
 from summary
 left join pooled on summary.game_code = pooled.game_code

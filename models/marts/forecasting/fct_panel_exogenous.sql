@@ -11,7 +11,7 @@ last_observed as (
 )
 
 select
-    exogenous.dataset_name,
+    exogenous.dataset,
     exogenous.unique_id,
     exogenous.ds,
     exogenous.ds_time,

@@ -7,7 +7,8 @@ select
     draw_date,
     ds_time,
     filled_by,
-    dataset_name,
+    dataset,
+    dataset_kind,
     game_code,
     slot_index
 from {{ ref('int_series_long') }}

@@ -4,7 +4,7 @@ with
 
 observed as (
     select
-        coalesce(game_code, dataset_name) as dataset_name,
+        dataset,
         count(distinct unique_id) as series_count,
         count(*) as observations,
         sum(case when filled_by <> '' then 1 else 0 end) as filled_observations,
@@ -13,12 +13,12 @@ observed as (
         min(ds_time) as first_ds_time,
         max(ds_time) as last_ds_time
     from {{ ref('int_series_long') }}
-    group by coalesce(game_code, dataset_name)
+    group by dataset
 ),
 
 games as (
     select
-        game_code as dataset_name,
+        game_code as dataset,
         cast('game' as varchar) as dataset_kind,
         cast('draw_number' as varchar) as time_kind,
         cast('1' as varchar) as freq,
@@ -28,16 +28,16 @@ games as (
 ),
 
 panel_names as (
-    select distinct dataset_name from {{ ref('stg_raw__panel_observations') }}
+    select distinct dataset from {{ ref('stg_raw__panel_observations') }}
     union
-    select dataset_name from {{ ref('stg_raw__panel_datasets') }}
+    select dataset from {{ ref('stg_raw__panel_datasets') }}
 ),
 
 panels as (
     -- A panel loaded by an fcast older than its time axis has no panel_datasets row: its kind is read off
     -- the observations, and a date panel then has no freq until it is ingested again.
     select
-        panel_names.dataset_name,
+        panel_names.dataset,
         cast('panel' as varchar) as dataset_kind,
         cast(coalesce(
             axes.time_kind, case when observed.last_ds_time is null then 'integer' else 'date' end
@@ -46,8 +46,8 @@ panels as (
         axes.origin_time,
         cast(coalesce(axes.season_length, 1) as integer) as season_length
     from panel_names
-    left join {{ ref('stg_raw__panel_datasets') }} as axes on panel_names.dataset_name = axes.dataset_name
-    left join observed on panel_names.dataset_name = observed.dataset_name
+    left join {{ ref('stg_raw__panel_datasets') }} as axes on panel_names.dataset = axes.dataset
+    left join observed on panel_names.dataset = observed.dataset
 ),
 
 datasets as (
@@ -57,7 +57,7 @@ datasets as (
 )
 
 select
-    datasets.dataset_name,
+    datasets.dataset,
     datasets.dataset_kind,
     datasets.time_kind,
     datasets.freq,
@@ -71,4 +71,4 @@ select
     case when datasets.time_kind = 'date' then observed.first_ds_time end as first_ds_time,
     case when datasets.time_kind = 'date' then observed.last_ds_time end as last_ds_time
 from datasets
-left join observed on datasets.dataset_name = observed.dataset_name
+left join observed on datasets.dataset = observed.dataset

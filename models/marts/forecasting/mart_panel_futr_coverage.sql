@@ -4,17 +4,17 @@ with
 
 last_observed as (
     select
-        dataset_name,
+        dataset,
         unique_id,
         max(ds) as last_ds,
         max(ds_time) as last_ds_time
     from {{ ref('stg_raw__panel_observations') }}
-    group by dataset_name, unique_id
+    group by dataset, unique_id
 ),
 
 future_columns as (
     select distinct
-        exogenous.dataset_name,
+        exogenous.dataset,
         exogenous.unique_id,
         exogenous.feature_name
     from {{ ref('stg_raw__panel_exogenous') }} as exogenous
@@ -35,7 +35,7 @@ future_values as (
 )
 
 select
-    future_columns.dataset_name,
+    future_columns.dataset,
     future_columns.unique_id,
     future_columns.feature_name,
     last_observed.last_ds,
@@ -50,7 +50,7 @@ left join future_values
         future_columns.unique_id = future_values.unique_id
         and future_columns.feature_name = future_values.feature_name
 group by
-    future_columns.dataset_name,
+    future_columns.dataset,
     future_columns.unique_id,
     future_columns.feature_name,
     last_observed.last_ds,

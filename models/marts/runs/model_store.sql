@@ -34,7 +34,7 @@ select
     runs.run_name,
     runs.run_kind,
     ranked.model_name,
-    ranked.game_code,
+    ranked.dataset,
     runs.series_selector,
     ranked.table_name,
     ranked.artifact_path,

@@ -6,7 +6,7 @@ with
 
 panels as (
     select
-        dataset_name,
+        dataset,
         season_length
     from {{ ref('mart_datasets') }}
     where dataset_kind = 'panel'
@@ -18,11 +18,11 @@ latest_runs as (
         runs.run_name,
         runs.plan_id,
         runs.model_name,
-        runs.game_code as dataset_name,
+        runs.dataset,
         panels.season_length,
         row_number() over (partition by runs.plan_id order by runs.end_time desc, runs.run_id asc) as recency
     from {{ ref('stg_raw__nf_model_runs') }} as runs
-    inner join panels on runs.game_code = panels.dataset_name
+    inner join panels on runs.dataset = panels.dataset
     where runs.status = 'COMPLETED' and runs.run_kind in ('train', 'retrain')
 ),
 
@@ -32,7 +32,7 @@ windows as (
         latest_runs.run_name,
         latest_runs.plan_id,
         latest_runs.model_name,
-        latest_runs.dataset_name,
+        latest_runs.dataset,
         latest_runs.season_length,
         forecasts.unique_id,
         forecasts.cutoff,
@@ -62,7 +62,7 @@ with_baselines as (
 
 per_series as (
     select
-        dataset_name,
+        dataset,
         run_id,
         run_name,
         plan_id,
@@ -75,11 +75,11 @@ per_series as (
         avg(abs(y - seasonal_naive_y_hat)) as seasonal_naive_mae,
         count(seasonal_naive_y_hat) as seasonal_naive_points
     from with_baselines
-    group by dataset_name, run_id, run_name, plan_id, model_name, unique_id
+    group by dataset, run_id, run_name, plan_id, model_name, unique_id
 )
 
 select
-    dataset_name,
+    dataset,
     run_id,
     run_name,
     plan_id,

@@ -11,7 +11,7 @@ series as (
 
 runs as (
     select
-        dataset_name,
+        dataset,
         run_id,
         run_name,
         plan_id,
@@ -23,11 +23,11 @@ runs as (
         sum(seasonal_naive_mae * n_points) / sum(n_points) as seasonal_naive_mae,
         exp(avg(log_ratio)) as geometric_mean_relative_mae
     from series
-    group by dataset_name, run_id, run_name, plan_id, model_name
+    group by dataset, run_id, run_name, plan_id, model_name
 )
 
 select
-    dataset_name,
+    dataset,
     run_id,
     run_name,
     plan_id,

@@ -13,7 +13,7 @@ select
     intervals.run_id,
     points.run_name,
     points.model_name,
-    points.game_code,
+    points.dataset,
     intervals.forecast_kind,
     intervals.unique_id,
     intervals.cutoff,

@@ -50,7 +50,7 @@ select
     runs.plan_id,
     runs.plan_name,
     runs.run_name,
-    runs.game_code,
+    runs.dataset,
     runs.series_selector,
     {{ json_array_size('runs.unique_ids_json') }} as n_series,
     runs.model_name,

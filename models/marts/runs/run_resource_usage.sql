@@ -14,7 +14,7 @@ select
     runs.run_name,
     runs.run_kind,
     runs.model_name,
-    runs.game_code,
+    runs.dataset,
     runs.series_selector,
     runs.status,
     runs.accelerator,

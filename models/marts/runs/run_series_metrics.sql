@@ -28,7 +28,7 @@ select
     runs.run_name,
     runs.run_kind,
     runs.model_name,
-    runs.game_code,
+    runs.dataset,
     runs.series_selector,
     per_series.unique_id,
     slots.slot_index,

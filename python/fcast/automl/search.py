@@ -293,10 +293,10 @@ def ray_search(
     from ray.tune import RunConfig
     from ray.tune.schedulers import ASHAScheduler
 
-    from fcast import paths
+    from fcast import settings
 
     name = f"fcast-{row.run_name}-{row.plan_id}"
-    results_dir = paths.duckdb_path().parent / "ray_results" if durable else scratch / "ray_results"
+    results_dir = settings.beside_warehouse("ray_results") if durable else scratch / "ray_results"
     ray_options = RayOptions(
         cpus=1,
         gpus=1 if torch.cuda.is_available() else 0,

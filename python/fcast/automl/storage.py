@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fcast import db, paths
+from fcast import db, settings
 
 POSTGRES_SCHEMA = "optuna"
 
 
 def sqlite_path():
-    return paths.duckdb_path().parent / "optuna.sqlite3"
+    return settings.beside_warehouse("optuna.sqlite3")
 
 
 def storage_url() -> str:

@@ -3,6 +3,7 @@ every game, written to raw tables (each evaluation replaces the game's previous 
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 import math
 import time
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ def evaluate(game_codes: list[str] | None = None) -> list[GameEvaluation]:
     codes = game_codes or list(games)
     unknown = sorted(set(codes) - set(games))
     if unknown:
-        raise LookupError(f"unknown game(s) {unknown}; the seeds have {sorted(games)}")
+        raise NotFoundError(f"unknown game(s) {unknown}; the seeds have {sorted(games)}")
     evaluations = []
     now = utc_now()
     for code in codes:

@@ -7,13 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fcast.errors import FcastError
+
 
 def utc_now() -> dt.datetime:
     """Load times are stored as naive UTC timestamps (portable across DuckDB and PostgreSQL)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class IngestError(ValueError):
+class IngestError(FcastError, ValueError):
     """A file that cannot be read at all (wrong format, no usable columns, a JavaScript-only page)."""
 
 

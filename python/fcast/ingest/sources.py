@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fcast import paths
+from fcast import settings
 from fcast.games import load_games
 from fcast.ingest.records import IngestError, ReadResult
 
@@ -47,7 +47,7 @@ def _read_path(path: Path, game_code: str | None, data: bytes | None, source_nam
 def _read_url(url: str, game_code: str | None) -> ReadResult:
     from fcast.ingest.http_fetch import HttpFetcher
 
-    fetched = HttpFetcher(paths.http_cache_dir()).fetch(url)
+    fetched = HttpFetcher(settings.http_cache_dir()).fetch(url)
     name = Path(fetched.suggested_name)
     if "html" in (fetched.content_type or "") and name.suffix.lower() not in HTML_SUFFIXES:
         name = name.with_suffix(".html")
@@ -56,7 +56,7 @@ def _read_url(url: str, game_code: str | None) -> ReadResult:
 
 def shipped_history() -> list[tuple[str, Path]]:
     """(game_code, file) for every seeded game that ships a history file in the repository."""
-    project = paths.project_dir()
+    project = settings.project_dir()
     shipped = []
     for game in load_games().values():
         if not game.history_file:

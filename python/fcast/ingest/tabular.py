@@ -5,7 +5,9 @@ cannot be parsed still becomes a DrawRecord, with the unparsable fields None and
 why. Geometry (counts, ranges, repeats) is checked later by the rules module.
 
 The column vocabulary (``classify_column``) and the row parser (``build_records``) are shared with
-the HTML reader, so a header means the same thing in every source kind.
+the HTML reader, so a header means the same thing in every source kind. The vocabulary itself is
+data: seeds/draw_file_headers.csv says which header means which field (``n{n}`` for numbered
+columns), so a user teaches fcast a new header by adding a row there; this module holds none.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import charset_normalizer
 
+from fcast import settings
 from fcast.games import Game, get_game, load_games
 from fcast.ingest.records import DrawRecord, IngestError, ReadResult
 
@@ -38,67 +42,11 @@ DATE = "date"
 NUMBER = "number"  # one main number per cell, ordered by ColumnRole.index
 NUMBERS = "numbers"  # every main number in one cell ("02 07 24", "0097", or a JSON list)
 BONUS = "bonus"  # one or more bonus numbers per cell, ordered by ColumnRole.index
+FIELDS = (DRAW_NO, DATE, NUMBERS, NUMBER, BONUS)
 
-_DRAW_NO_HEADERS = frozenset(
-    {
-        "開催回",
-        "回号",
-        "回別",
-        "回",
-        "回数",
-        "抽せん回",
-        "抽選回",
-        "no",
-        "drawno",
-        "draw",
-        "round",
-        "drawnumber",
-    }
-)
-_DATE_HEADERS = frozenset({"抽選日", "抽せん日", "抽籤日", "日付", "開催日", "date", "drawdate"})
-_NUMBERS_HEADERS = frozenset(
-    {
-        "本数字",
-        "数字",
-        "当せん番号",
-        "当選番号",
-        "当せん数字",
-        "当選数字",
-        "抽せん数字",
-        "抽選数字",
-        "numbers",
-        "winningnumbers",
-        "mainnumbers",
-    }
-)
-_BONUS_HEADERS = frozenset(
-    {
-        "ボーナス数字",
-        "ボーナス",
-        "ボーナス番号",
-        "数字b",
-        "b数字",
-        "bonus",
-        "bonus数字",
-        "bonusnumber",
-        "bonusnumbers",
-    }
-)
-_NUMBER_HEADER_PATTERNS = tuple(
-    re.compile(pattern)
-    for pattern in (r"第(\d+)本?数字", r"本?数字(\d+)", r"n(\d+)", r"num(\d+)", r"number(\d+)", r"main(\d+)")
-)
-_BONUS_HEADER_PATTERNS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"ボーナス数字(\d+)",
-        r"ボーナス(\d+)",
-        r"bonus数字(\d+)",
-        r"bonus(\d+)",
-        r"b数字(\d+)",
-        r"b(\d+)",
-    )
-)
+HEADER_VOCABULARY_SEED = "draw_file_headers.csv"
+POSITION_PLACEHOLDER = "{n}"  # a header holding it names numbered columns: "n{n}" matches n1, n2, ...
+
 _HEADER_PUNCTUATION = re.compile(r"[\s_\-.・:：]+")
 _HEADER_NOTE = re.compile(r"\(.*$")
 _WORD_SEPARATORS = re.compile(r"[\s_\-.・:：()\[\]|/,]+")
@@ -113,6 +61,10 @@ _QUOTES = "\"'「」『』“”‘’` \t"
 _NUMBER_SEPARATORS = re.compile(r"[\s,、/]+")
 _PARENTHESISED = re.compile(r"\(([^)]*)\)")
 
+_TEACH_A_HEADER = (
+    f"The headers fcast knows are listed in seeds/{HEADER_VOCABULARY_SEED}; "
+    "add a row there (header, field) to teach it another one."
+)
 _JSON_ARRAY_KEYS = ("draws", "data", "results", "items", "records", "rows")
 _HEADER_SEARCH_ROWS = 5
 _GUESS_SAMPLE_ROWS = 20
@@ -213,23 +165,95 @@ def classify_column(header: str) -> ColumnRole | None:
     return role
 
 
-def _role_of_label(label: str) -> ColumnRole | None:
-    if not label:
-        return None
-    if label in _DRAW_NO_HEADERS:
-        return ColumnRole(DRAW_NO)
-    if label in _DATE_HEADERS:
-        return ColumnRole(DATE)
-    if label in _NUMBERS_HEADERS:
-        return ColumnRole(NUMBERS)
-    if label in _BONUS_HEADERS:
-        return ColumnRole(BONUS)
-    for kind, patterns in ((BONUS, _BONUS_HEADER_PATTERNS), (NUMBER, _NUMBER_HEADER_PATTERNS)):
-        for pattern in patterns:
+@dataclass(frozen=True)
+class HeaderVocabulary:
+    """The headers of seeds/draw_file_headers.csv: which normalised header means which field.
+
+    ``exact`` maps a normalised header to its field; ``numbered`` holds one pattern per header with
+    ``{n}``, whose group is the column's position. Exact headers win over numbered ones; among
+    numbered ones the first row of the seed that matches wins.
+    """
+
+    exact: Mapping[str, str]
+    numbered: tuple[tuple[re.Pattern[str], str], ...]
+    headers_by_field: Mapping[str, tuple[tuple[str, str], ...]]  # field -> (header as written, language)
+
+    def role_of(self, label: str) -> ColumnRole | None:
+        if not label:
+            return None
+        if label in self.exact:
+            return ColumnRole(self.exact[label])
+        for pattern, field in self.numbered:
             match = pattern.fullmatch(label)
             if match:
-                return ColumnRole(kind, int(match.group(1)))
-    return None
+                return ColumnRole(field, int(match.group(1)))
+        return None
+
+    def examples(self, *fields: str, per_language: int = 2) -> str:
+        """A few headers of the fields, as written in the seed ("第1数字…" for a numbered one), for messages."""
+        shown = []
+        for field in fields:
+            taken: Counter[str] = Counter()
+            for header, language in self.headers_by_field.get(field, ()):
+                if taken[language] < per_language:
+                    taken[language] += 1
+                    numbered = POSITION_PLACEHOLDER in header
+                    shown.append(header.replace(POSITION_PLACEHOLDER, "1") + ("…" if numbered else ""))
+        return ", ".join(shown)
+
+
+def header_vocabulary() -> HeaderVocabulary:
+    """The header vocabulary of the project's seeds, read again when the seed file changes."""
+    path = settings.seeds_dir() / HEADER_VOCABULARY_SEED
+    try:
+        version = path.stat()
+    except FileNotFoundError:
+        raise IngestError(
+            f"{path}: the draw-file header vocabulary is missing; restore seeds/{HEADER_VOCABULARY_SEED}"
+        ) from None
+    return _read_header_vocabulary(path, version.st_mtime_ns, version.st_size)
+
+
+@cache
+def _read_header_vocabulary(path: Path, modified_ns: int, size: int) -> HeaderVocabulary:
+    """The vocabulary of one version of the seed (its time and size); IngestError naming the row of a bad entry."""
+    exact: dict[str, str] = {}
+    numbered: dict[str, str] = {}
+    first_row: dict[str, int] = {}
+    headers_by_field: dict[str, list[tuple[str, str]]] = {field: [] for field in FIELDS}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row_number, row in enumerate(csv.DictReader(handle), start=2):
+            header, field = (row.get("header") or "").strip(), (row.get("field") or "").strip()
+            where = f"{path} row {row_number} ({header!r})"
+            if not header or field not in FIELDS:
+                raise IngestError(f"{where}: give a header and a field, one of {', '.join(FIELDS)} (found {field!r})")
+            label = normalise_label(header)
+            positions = label.count(POSITION_PLACEHOLDER)
+            misplaced = positions > 1 or (field != BONUS and (field == NUMBER) != (positions == 1))
+            if misplaced or label == POSITION_PLACEHOLDER:
+                raise IngestError(
+                    f"{where}: a header of field {NUMBER} holds {POSITION_PLACEHOLDER} once, next to some text "
+                    f"(n{{n}} for n1, n2, ...); {DRAW_NO}, {DATE} and {NUMBERS} headers hold none"
+                )
+            entries = numbered if positions else exact
+            if entries.get(label, field) != field:
+                raise IngestError(
+                    f"{where}: means {entries[label]} in row {first_row[label]} already (headers are compared "
+                    "ignoring case, spaces, _ - . ・ :); keep one of the two rows"
+                )
+            entries[label] = field
+            first_row.setdefault(label, row_number)
+            headers_by_field[field].append((header, (row.get("language") or "").strip()))
+    patterns = tuple(
+        (re.compile(r"(\d+)".join(re.escape(part) for part in label.split(POSITION_PLACEHOLDER))), field)
+        for label, field in numbered.items()
+    )
+    frozen_headers = {field: tuple(headers) for field, headers in headers_by_field.items()}
+    return HeaderVocabulary(exact, patterns, frozen_headers)
+
+
+def _role_of_label(label: str) -> ColumnRole | None:
+    return header_vocabulary().role_of(label)
 
 
 def _role_of_game_column(label: str) -> ColumnRole | None:
@@ -665,11 +689,13 @@ def _read_csv_records(text: str, source_name: str, suffix: str, game_code: str |
         return _read_headerless(rows, first_index, source_name, game_code)
     found = _find_header(rows)
     if found is None:
+        vocabulary = header_vocabulary()
         raise IngestError(
             f"{source_name}: no recognisable columns. Expected a header with a draw number "
-            "(開催回, 回号, No, draw_no) or a date (抽選日, 日付, date) and the numbers "
-            "(第1数字…, 数字1…, 本数字, 当せん番号, n1…), "
-            f"or rows starting with a draw number or date; the first row is {rows[first_index]!r}."
+            f"({vocabulary.examples(DRAW_NO)}) or a date ({vocabulary.examples(DATE)}) and the numbers "
+            f"({vocabulary.examples(NUMBER, NUMBERS, per_language=1)}), "
+            f"or rows starting with a draw number or date; the first row is {rows[first_index]!r}. "
+            f"{_TEACH_A_HEADER}"
         )
     header_index, header_layout = found
     keys = _unique_keys(rows[header_index])
@@ -737,10 +763,11 @@ def _json_layout(draws: list[Any], source_name: str) -> Layout:
             keys.update(dict.fromkeys(draw))
     layout = layout_from_header(list(keys))
     if not (layout.has_numbers and layout.has_draw_identity):
+        vocabulary = header_vocabulary()
         raise IngestError(
             f"{source_name}: the JSON objects have no recognisable keys (found {list(keys)!r}). "
-            'Expected a draw number ("round", "draw_no", "開催回"), a date ("date", "抽選日") '
-            'and numbers ("numbers", "n1"…).'
+            f"Expected a draw number ({vocabulary.examples(DRAW_NO)}), a date ({vocabulary.examples(DATE)}) "
+            f"and numbers ({vocabulary.examples(NUMBERS, NUMBER, per_language=1)}). {_TEACH_A_HEADER}"
         )
     return layout
 

@@ -8,6 +8,7 @@ as static_df, and the future fut_ values of a futr file as futr_df. A date panel
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,12 @@ import pandas as pd
 
 from fcast import db
 from fcast.datasets import Dataset, dataset_of
+from fcast.errors import FcastError
 from fcast.plans.spec import RunPlanRow
 from fcast.time_axis import TimeAxis
 
 
-class PanelFramesError(LookupError):
+class PanelFramesError(FcastError, LookupError):
     """A panel's features cannot give the frames the row needs (a missing value, an uncovered horizon)."""
 
 
@@ -152,7 +154,7 @@ def read_frames(row: RunPlanRow, last_draws: int | None = None) -> MartFrames:
         axis = dataset.axis
         unique_ids = series_of(row, warehouse)
         if not unique_ids:
-            raise LookupError(f"{row.run_name}: no series for {row.dataset}/{row.series}")
+            raise NotFoundError(f"{row.run_name}: no series for {row.dataset}/{row.series}")
         read = _panel_frames if dataset.is_panel else _game_frames
         arguments = (row, warehouse, unique_ids, axis) if dataset.is_panel else (row, warehouse, unique_ids)
         df, static_df, futr_df, table_name = read(*arguments)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fcast import db
+from fcast import db, settings
 from fcast.ingest.records import utc_now
 from fcast.plans.known_failures import suggestion_for
 from fcast.plans.spec import RunPlanRow
@@ -39,8 +39,6 @@ from fcast.raw_schema import REGISTRY_PROBES
 REHEARSAL_VERSION = "1"  # bump when the rehearsal runs something new: stored rehearsals then run again
 EXECUTOR = "fcast.plans.rehearse:execute"
 ONE_STEP = {"max_steps": 1, "val_check_steps": 1}
-DEFAULT_TIMEOUT_S = float(os.environ.get("FCAST_REHEARSAL_TIMEOUT_S", "300"))
-DEFAULT_WORKERS = int(os.environ.get("FCAST_REHEARSAL_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
 CACHED_OUTCOMES = ("ok", "raised", "ignored", "nan_output")  # a timeout or a crash may be the machine's: run again
 RULE_FOR_OUTCOME = {
     "raised": "rehearsal_failed",
@@ -49,6 +47,13 @@ RULE_FOR_OUTCOME = {
     "crashed": "rehearsal_crashed",
     "nan_output": "rehearsal_nan_output",
 }
+
+
+def default_workers() -> int:
+    """FCAST_REHEARSAL_WORKERS, else one per core, at most 4."""
+    return int(settings.number("FCAST_REHEARSAL_WORKERS") if settings.value("FCAST_REHEARSAL_WORKERS") else 0) or min(
+        os.cpu_count() or 1, 4
+    )
 
 
 def rehearsal_row(row: RunPlanRow) -> RunPlanRow:
@@ -402,7 +407,7 @@ def rehearse_rows(
     if stored:
         say(f"rehearsal: {len(stored)} row spec(s) already rehearsed on this data and environment (stored)")
     if pending:
-        count = max(1, min(workers or DEFAULT_WORKERS, len(pending)))
+        count = max(1, min(workers or default_workers(), len(pending)))
         say(f"rehearsing {len(pending)} row(s) in {count} worker process(es), one training step each ...")
         written: list[tuple] = []
         done = 0
@@ -431,7 +436,7 @@ def rehearse_rows(
                 f"{time.perf_counter() - started:.0f}s elapsed)"
             )
 
-        pool = ProbePool(count, timeout_s or DEFAULT_TIMEOUT_S, EXECUTOR)
+        pool = ProbePool(count, timeout_s or settings.number("FCAST_REHEARSAL_TIMEOUT_S"), EXECUTOR)
         try:
             pool.run(pending, record)
         finally:

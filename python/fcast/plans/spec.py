@@ -44,6 +44,8 @@ from typing import Any
 
 import yaml
 
+from fcast.errors import FcastError
+
 RUN_KEYS = {
     "name",
     "dataset",
@@ -63,7 +65,7 @@ RUN_KEYS = {
 }
 
 
-class PlanFormatError(ValueError):
+class PlanFormatError(FcastError, ValueError):
     pass
 
 

@@ -6,6 +6,7 @@ global univariate model over the k series. Every feature column of the feature m
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 from fcast import db
 from fcast.games import get_game
 from fcast.plans.spec import RunPlanRow
@@ -29,7 +30,7 @@ def feature_columns() -> dict[str, list[str]]:
             "and table_name in ('nf_train_df', 'nf_static_df') order by table_name, ordinal_position"
         )
     if not rows:
-        raise LookupError("the feature marts are not built yet: run `fcast main` (or `fcast build`) first")
+        raise NotFoundError("the feature marts are not built yet: run `fcast main` (or `fcast build`) first")
     columns = [column for _, column in rows]
     return {
         "futr": [column for column in columns if column.startswith("fut_")],

@@ -12,6 +12,7 @@ a fast test. Keys of `parameters` and `allowed`:
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -241,7 +242,7 @@ def latest_env_key(warehouse: db.Warehouse) -> str:
         "where library = 'neuralforecast' and status = 'scanned' order by scanned_at desc"
     )
     if not rows:
-        raise LookupError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
+        raise NotFoundError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
     installed = distribution_version("neuralforecast")
     return next((key for key, version in rows if version == installed), rows[0][0])
 
@@ -267,7 +268,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         )
     }
     if not models:
-        raise LookupError(f"{env_key} is not in the registry: run `fcast registry scan` first")
+        raise NotFoundError(f"{env_key} is not in the registry: run `fcast registry scan` first")
     parameters: dict[str, dict[str, dict]] = {}
     for symbol, name, normalized, required, kind, default_repr in warehouse.fetchall(
         "select symbol, parameter, normalized_type, required, kind, default_repr from raw.registry_parameters "

@@ -13,15 +13,16 @@ import sysconfig
 import venv
 from pathlib import Path
 
-from fcast import paths
+from fcast import settings
+from fcast.errors import FcastError
 
 
-class OverlayEnvironmentError(RuntimeError):
+class OverlayEnvironmentError(FcastError, RuntimeError):
     pass
 
 
 def overlay_folder(library: str, version: str) -> Path:
-    return paths.duckdb_path().parent / "registry_envs" / f"{library}-{version}"
+    return settings.beside_warehouse("registry_envs") / f"{library}-{version}"
 
 
 def _interpreter(folder: Path) -> Path:

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fcast import db, paths
+from fcast import db, settings
+from fcast.errors import FcastError
 from fcast.ingest.records import utc_now
 from fcast.raw_schema import (
     REGISTRY_ALLOWED_VALUES,
@@ -50,7 +51,7 @@ ROW_TABLES: dict[str, RawTable] = {
 _SKIP_STATUSES = ("scanned", "not_installed")
 
 
-class RegistryScanError(RuntimeError):
+class RegistryScanError(FcastError, RuntimeError):
     pass
 
 
@@ -71,8 +72,7 @@ class ScanOutcome:
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("FCAST_REGISTRY_CACHE")
-    return Path(configured) if configured else paths.duckdb_path().parent / "registry_cache"
+    return settings.registry_cache_dir()
 
 
 def _cache_file(env_key: str) -> Path:

@@ -7,6 +7,7 @@ resource charts and the tail of its log. Plots are PNGs embedded as base64; noth
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 import base64
 import html
 import io
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcast import db, paths
+from fcast import db, settings
 
 LOG_TAIL_LINES = 80
 STYLE = """
@@ -215,7 +216,7 @@ def _baselines_section(run: dict) -> list[str]:
 
 def write_report(run_ids: list[str], title: str, output: Path | None = None) -> Path:
     if not run_ids:
-        raise LookupError(f"{title}: no runs to report")
+        raise NotFoundError(f"{title}: no runs to report")
     marks = ", ".join("?" for _ in run_ids)
     runs = _frame(f"select * from raw.nf_model_runs where run_id in ({marks}) order by created_at", run_ids)
     body = [f"<h1>{html.escape(title)}</h1>", f"<p>{len(runs)} run(s), target {html.escape(db.describe_target())}</p>"]
@@ -226,7 +227,7 @@ def write_report(run_ids: list[str], title: str, output: Path | None = None) -> 
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
     )
     if output is None:
-        output = paths.duckdb_path().parent / "reports" / f"{title.replace(' ', '_').replace('/', '_')}.html"
+        output = settings.beside_warehouse("reports") / f"{title.replace(' ', '_').replace('/', '_')}.html"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page, encoding="utf-8")
     return output

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fcast import db
+from fcast.errors import FcastError
 from fcast.plans.materialize import read_frames
 from fcast.plans.spec import RunPlanRow
 from fcast.time_axis import TimeAxis
@@ -19,7 +20,7 @@ FEATURE_KINDS = ("futr", "hist", "stat")
 FEATURE_TABLES = {"futr": "nf_train_df", "hist": "nf_train_df", "stat": "nf_static_df"}
 
 
-class MissingFeatureError(LookupError):
+class MissingFeatureError(FcastError, LookupError):
     pass
 
 

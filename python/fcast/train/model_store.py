@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fcast import paths
+from fcast import settings
+from fcast.errors import FcastError
 
 
-class ModelStoreError(RuntimeError):
+class ModelStoreError(FcastError, RuntimeError):
     pass
 
 
@@ -56,7 +57,7 @@ def files_hash(folder: Path) -> tuple[str, int, int]:
 
 
 def artifact_dir(dataset: str, run_id: str) -> Path:
-    return paths.model_store_dir() / dataset / run_id
+    return settings.model_store_dir() / dataset / run_id
 
 
 def save_model(neuralforecast: Any, destination: Path) -> SavedModel:

@@ -6,6 +6,7 @@ PostgreSQL a trigger does (the writer's value is overwritten there).
 
 from __future__ import annotations
 
+from fcast.errors import NotFoundError
 import datetime as dt
 import json
 import os
@@ -15,12 +16,11 @@ from typing import Any
 
 import psutil
 
-from fcast import db
+from fcast import db, settings
 from fcast.ingest.records import utc_now
 from fcast.raw_schema import NF_MODEL_RUNS, RawTable
 
 # A RUNNING row whose heartbeat is older than this is dead (the trainer beats every few seconds).
-STALE_AFTER_S = float(os.environ.get("FCAST_STALE_RUN_S", "120"))
 HOST = socket.gethostname()
 
 
@@ -158,7 +158,7 @@ def close_stale_runs(stale_after_s: float | None = None) -> list[str]:
     On this host the process table decides (a live trainer whose flushes wait behind a long lock is
     left alone); for a run on another host, a heartbeat older than `stale_after_s` does.
     """
-    stale_after_s = STALE_AFTER_S if stale_after_s is None else stale_after_s
+    stale_after_s = settings.number("FCAST_STALE_RUN_S") if stale_after_s is None else stale_after_s
     now = utc_now()
     with db.connect() as warehouse:
         candidates = warehouse.fetchall(
@@ -196,7 +196,7 @@ def find_run(run_id_prefix: str) -> dict:
             (f"{run_id_prefix}%",),
         )
     if rows.empty:
-        raise LookupError(f"no run with id {run_id_prefix!r}: see `fcast runs`")
+        raise NotFoundError(f"no run with id {run_id_prefix!r}: see `fcast runs`")
     if len(rows) > 1:
-        raise LookupError(f"{len(rows)} runs start with {run_id_prefix!r}: give more of the id")
+        raise NotFoundError(f"{len(rows)} runs start with {run_id_prefix!r}: give more of the id")
     return rows.iloc[0].to_dict()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fcast import db
+from fcast.errors import FcastError
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import MODEL_ARTIFACTS
 from fcast.train import model_store, runs
@@ -23,7 +24,7 @@ from fcast.train.run_log import RunLog
 from fcast.train.trainer import RunOutcome, TrainOptions, WorkResult, train_row
 
 
-class StoredModelError(RuntimeError):
+class StoredModelError(FcastError, RuntimeError):
     pass
 
 

@@ -6,19 +6,18 @@ MLFLOW_TRACKING_URI wins when set; otherwise a SQLite store `mlflow.db` beside t
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-from fcast import paths
+from fcast import settings
 
 EXPERIMENT = "fcast"
 
 
 def tracking_uri() -> str:
-    configured = os.environ.get("MLFLOW_TRACKING_URI")
+    configured = settings.value("MLFLOW_TRACKING_URI")
     if configured:
         return configured
-    folder = paths.mlflow_tracking_dir()
+    folder = settings.mlflow_tracking_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'mlflow.db'}"
 

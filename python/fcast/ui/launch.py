@@ -15,7 +15,7 @@ REQUIRED_MARTS = (
     "marts.registry_model_capabilities",
     "marts.probe_argument_outcomes",
     "marts.run_history",
-    "marts.leaderboard_vs_chance",
+    "marts.chance_leaderboard",
     "marts.mart_datasets",
     "marts.panel_leaderboard_runs",
 )

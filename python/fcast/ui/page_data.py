@@ -211,7 +211,7 @@ def render_data() -> None:
     st.subheader("Upload")
     st.caption(
         f"Every row is checked with the rules of `fcast ingest` before anything is stored; files up to "
-        f"{uploads.MAX_UPLOAD_MB:.0f} MB."
+        f"{uploads.max_upload_mb():.0f} MB."
     )
     form = _upload_form()
     allowed = uploads.DRAW_SUFFIXES if form.kind == uploads.DRAWS else uploads.PANEL_SUFFIXES

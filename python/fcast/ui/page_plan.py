@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
-from fcast import paths
+from fcast import settings
 from fcast.plans.spec import dump_plan
 from fcast.ui import plan_builder
 from fcast.ui.widgets import registry_facts, require_marts
@@ -35,7 +35,7 @@ def _append(form: plan_builder.RunForm) -> None:
 
 def _source_controls(facts) -> None:
     left, right = st.columns(2)
-    files = [str(path) for path in paths.plan_files()]
+    files = [str(path) for path in settings.plan_files()]
     with left:
         choice = st.selectbox("Start from", [NEW_PLAN, *files], key="plan_source")
         st.button("Load", on_click=_start_from, args=(choice,), key="plan_load")

@@ -92,7 +92,7 @@ def _leaderboard(game: str) -> None:
         st.info(f"Verdict for {game}: **{verdict.iloc[0]['verdict']}**")
     board = reads.frame(
         "select run_name, model_name, unique_id, model_mae, exact_best_mae, best_constant_mae, uniform_guess_mae, "
-        "mae_above_exact_bound, p_holm, beats_chance, verdict, mae_rank from marts.leaderboard_vs_chance "
+        "mae_above_exact_bound, p_holm, beats_chance, verdict, mae_rank from marts.chance_leaderboard "
         "where game_code = ? order by unique_id, mae_rank",
         (game,),
     )
@@ -118,7 +118,7 @@ def _predictability(game: str) -> None:
         st.info(f"{game}: **{summary.iloc[0]['verdict']}**")
     profile = reads.frame(
         "select unique_id, test_name, n_draws, statistic, dof, p_value, p_holm, verdict from "
-        "marts.predictability_profile where game_code = ? order by slot_index, test_name",
+        "marts.chance_predictability_profile where game_code = ? order by slot_index, test_name",
         (game,),
     )
     if profile.empty:
@@ -154,8 +154,8 @@ def render_results() -> None:
     st.title("Results")
     if not require_marts(
         "marts.run_forecasts_vs_actuals",
-        "marts.leaderboard_vs_chance",
-        "marts.predictability_profile",
+        "marts.chance_leaderboard",
+        "marts.chance_predictability_profile",
         "marts.model_resource_usage",
         "marts.mart_datasets",
         "marts.panel_leaderboard_runs",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from fcast import paths
+from fcast import settings
 from fcast.plans.spec import PlanFormatError, load_plan_file
 from fcast.ui import charts, jobs, reads
 from fcast.ui.widgets import apply_filter, multiselect_filter, require_marts
@@ -22,7 +22,7 @@ RUN_COLUMNS = (
 
 def _start_section() -> None:
     st.subheader("Start training or a search")
-    files = [str(path) for path in paths.plan_files()]
+    files = [str(path) for path in settings.plan_files()]
     if not files:
         st.info("No plan files yet: save one on the Plan page or run `fcast plan --game loto6`.")
         return

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from fcast import paths
+from fcast import settings
+from fcast.errors import FcastError
 from fcast.plans.spec import PlanFormatError, RunPlanRow, rows_from_document
 from fcast.plans.validate import RegistryFacts, ValidationResult, store_results, validate_rows
 
@@ -222,7 +223,7 @@ def check_plan(
     return PlanCheck(rows, validate_rows(rows, facts, store=False, rehearse=rehearse, progress=progress))
 
 
-class PlanSaveError(ValueError):
+class PlanSaveError(FcastError, ValueError):
     pass
 
 
@@ -233,7 +234,7 @@ def save_plan(plan_yaml: str, facts: RegistryFacts, progress: Callable[[str], No
     name = str((document or {}).get("plan", ""))
     if not PLAN_NAME.match(name):
         raise PlanSaveError(f"plan name {name!r}: use letters, digits, _ . - (it names the file)")
-    path = paths.plans_dir() / f"{name}.yaml"
+    path = settings.plans_dir() / f"{name}.yaml"
     check = check_plan(plan_yaml, facts, source=str(path), rehearse=True, progress=progress)
     if not check.valid:
         problem = check.format_error or "; ".join(str(v) for r in check.results for v in r.errors)

@@ -6,24 +6,21 @@ raises WarehouseBusyError, which the page shows as "busy, retrying" and reruns.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from fcast import db
-
-UI_LOCK_TIMEOUT_S = float(os.environ.get("FCAST_UI_LOCK_TIMEOUT", "3"))
+from fcast import db, settings
 
 
 def frame(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    return db.read_frame(sql, params, lock_timeout_s=UI_LOCK_TIMEOUT_S)
+    return db.read_frame(sql, params, lock_timeout_s=settings.number("FCAST_UI_LOCK_TIMEOUT"))
 
 
 def missing_marts(names: Sequence[str]) -> list[str]:
     """The marts (schema.name) that do not exist yet: the warehouse needs `fcast main` or `fcast build`."""
-    with db.connect(read_only=True, lock_timeout_s=UI_LOCK_TIMEOUT_S) as warehouse:
+    with db.connect(read_only=True, lock_timeout_s=settings.number("FCAST_UI_LOCK_TIMEOUT")) as warehouse:
         return [name for name in names if not warehouse.table_exists(*name.split("."))]
 
 

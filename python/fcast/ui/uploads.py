@@ -10,7 +10,6 @@ its fut_ columns, as `fcast ingest --panel DATASET --futr`).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from fcast import settings
 from fcast.ingest.records import IngestError
 
 if TYPE_CHECKING:
     from fcast.ingest.panel import PanelOptions
 
-MAX_UPLOAD_MB = float(os.environ.get("FCAST_UI_MAX_UPLOAD_MB", "20"))
 DRAW_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".html", ".htm")
 PANEL_SUFFIXES = (".csv", ".parquet")
 DRAWS, PANEL, PANEL_FUTR = "draws", "panel", "panel_futr"
@@ -52,6 +51,10 @@ class UploadCheck:
         return not self.error and (self.would_add > 0 or not self.problems.empty)
 
 
+def max_upload_mb() -> float:
+    return settings.number("FCAST_UI_MAX_UPLOAD_MB")
+
+
 def _problem_frame(report) -> pd.DataFrame:
     rows = [{"row": reject.source_row, "rule": reject.rule, "message": reject.message} for reject in report.rejects] + [
         {"row": conflict.source_row, "rule": "conflicting_restatement", "message": str(conflict)}
@@ -64,9 +67,9 @@ def _size_error(file_name: str, data: bytes) -> str:
     size_mb = len(data) / 1_000_000
     if not data:
         return f"{file_name} is empty."
-    if size_mb > MAX_UPLOAD_MB:
+    if size_mb > max_upload_mb():
         return (
-            f"{file_name} is {size_mb:.1f} MB; the UI takes files up to {MAX_UPLOAD_MB:.0f} MB "
+            f"{file_name} is {size_mb:.1f} MB; the UI takes files up to {max_upload_mb():.0f} MB "
             f"(FCAST_UI_MAX_UPLOAD_MB). Load bigger files with `fcast ingest {file_name}`."
         )
     return ""
@@ -170,12 +173,11 @@ class StoredUpload:
     rebuild_output: str
 
 
-def rebuild_selection(kind: str) -> list[str]:
-    """The dbt selection downstream of the raw tables an upload of `kind` lands in."""
-    from fcast.dbt_runner import downstream_selection
+def written_tables(kind: str) -> tuple[str, ...]:
+    """The raw tables an upload of `kind` lands in (the marts downstream of them are rebuilt)."""
     from fcast.ingest import loader, panel
 
-    return downstream_selection(list(loader.WRITTEN_TABLES if kind == DRAWS else panel.WRITTEN_TABLES))
+    return loader.WRITTEN_TABLES if kind == DRAWS else panel.WRITTEN_TABLES
 
 
 def store_upload(
@@ -186,17 +188,11 @@ def store_upload(
     dataset_name: str = "",
     options: PanelOptions | None = None,
 ) -> StoredUpload:
-    from fcast.dbt_runner import run_dbt
+    from fcast import app
 
     error = _size_error(file_name, data) or _suffix_error(file_name, kind)
     if error:
         raise IngestError(error)
     report = _run(file_name, data, kind, game_code, dataset_name, dry_run=False, options=options)
-    build = run_dbt(["build", *rebuild_selection(kind)], capture=True)
-    return StoredUpload(
-        report.summary(),
-        _problem_frame(report),
-        report.added,
-        build.returncode == 0,
-        (build.stdout or "")[-4000:] + (build.stderr or "")[-2000:],
-    )
+    refresh = app.refresh(written_tables(kind))
+    return StoredUpload(report.summary(), _problem_frame(report), report.added, refresh.ok, refresh.output[-6000:])

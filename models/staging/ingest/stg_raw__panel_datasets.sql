@@ -1,5 +1,5 @@
 select
-    cast(dataset_name as varchar) as dataset_name,
+    cast(dataset_name as varchar) as dataset,
     cast(time_kind as varchar) as time_kind,
     cast(freq as varchar) as freq,
     cast(freq_source as varchar) as freq_source,

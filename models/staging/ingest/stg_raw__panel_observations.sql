@@ -1,5 +1,5 @@
 select
-    cast(dataset_name as varchar) as dataset_name,
+    cast(dataset_name as varchar) as dataset,
     cast(unique_id as varchar) as source_unique_id,
     cast(ds as bigint) as ds,
     cast(ds_time as timestamp) as ds_time,

@@ -8,7 +8,7 @@ select
     cast(plan_name as varchar) as plan_name,
     cast(run_name as varchar) as run_name,
     cast(table_name as varchar) as table_name,
-    cast(loto as varchar) as game_code,
+    cast(loto as varchar) as dataset,
     cast(series_selector as varchar) as series_selector,
     cast(unique_ids as varchar) as unique_ids_json,
     cast(model_name as varchar) as model_name,

@@ -1,5 +1,5 @@
 select
-    cast(dataset_name as varchar) as dataset_name,
+    cast(dataset_name as varchar) as dataset,
     cast(ds as bigint) as ds,
     cast(feature_name as varchar) as feature_name,
     cast(

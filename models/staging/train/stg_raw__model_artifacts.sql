@@ -3,7 +3,7 @@ select
     cast(run_id as varchar) as run_id,
     cast(plan_id as varchar) as plan_id,
     cast(model_name as varchar) as model_name,
-    cast(loto as varchar) as game_code,
+    cast(loto as varchar) as dataset,
     cast(table_name as varchar) as table_name,
     cast(artifact_path as varchar) as artifact_path,
     cast(files_hash as varchar) as files_hash,
