@@ -3,7 +3,9 @@
 
     python3 bootstrap.py main [--target T] [fcast main options]   # the main job on the embedded DuckDB
                                  # (e.g. --max-steps 20, --no-train)
-    python3 bootstrap.py test [pytest options]       # the whole test suite (DuckDB and PostgreSQL)
+    python3 bootstrap.py test [pytest options]       # the whole test suite (DuckDB and PostgreSQL): the fast
+                                 # tier first, then the full tier; results in test-results/report.html
+    python3 bootstrap.py test --fast [pytest options]  # the fast tier alone (no main job, no training)
     python3 bootstrap.py ui [--port N]               # the Streamlit UI on the warehouse the main job built
 
 Only the standard library is used here: this file runs before anything is installed. The
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 LOCK_FILE = ROOT / "requirements.lock"
+TEST_REPORT = ROOT / "test-results" / "report.html"
 SUPPORTED_PYTHONS = ((3, 11), (3, 12))
 
 
@@ -185,13 +188,32 @@ def main_job(arguments: list[str]) -> int:
 
 
 def test_suite(arguments: list[str]) -> int:
+    """One pytest session: the fast tier first, then the full tier (python/tests/conftest.py orders them and
+    stops before the full tier when a fast test fails), written as one self-contained HTML report.
+
+    `--fast` runs the fast tier alone; every other argument goes to pytest. A `--html` of the caller's own
+    replaces the default report path.
+    """
+    fast_only = "--fast" in arguments
+    arguments = [argument for argument in arguments if argument != "--fast"]
     ensure_environment()
     ensure_postgres()
-    ensure_chromium()
+    if not fast_only:
+        ensure_chromium()
     env = dict(os.environ, FCAST_REQUIRE_POSTGRES="1", PYTHONUNBUFFERED="1")
-    command = [str(venv_bin("python")), "-m", "pytest", *arguments]
+    own_report = any(argument.startswith("--html") for argument in arguments)
+    report = [] if own_report else [f"--html={TEST_REPORT.relative_to(ROOT)}", "--self-contained-html"]
+    if not own_report:
+        TEST_REPORT.unlink(missing_ok=True)
+    command = [str(venv_bin("python")), "-m", "pytest", *(["-m", "fast"] if fast_only else []), *report, *arguments]
     say(f"running {' '.join(command[1:])}")
-    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    returncode = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    if not own_report:
+        if TEST_REPORT.exists():
+            say(f"test report (HTML): {TEST_REPORT}")
+        else:
+            say(f"no test report was written ({TEST_REPORT}): pytest stopped before its results")
+    return returncode
 
 
 def user_interface(arguments: list[str]) -> int:

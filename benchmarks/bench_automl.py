@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_training import checked, warehouse_env
-from bench_warehouse import fcast_command, run_measured
+from harness import prepared_warehouse
 
 
 def _search_row(series: str, trials: int, max_steps: int):
@@ -112,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="fcast-bench-automl-") as scratch:
         folder = Path(scratch)
-        os.environ.update(warehouse_env(folder))
-        checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+        prepared_warehouse(folder)
         searches = bench_pruning(folder, args.series, args.trials, args.max_steps)
     bounds_s, slots = bench_bounds()
     print(f"\nsearch of NHITS on loto6_{args.series}, {args.trials} trials, max_steps {args.max_steps}:")

@@ -16,7 +16,6 @@ Figures, all from one run on a fresh DuckDB warehouse (`fcast main --no-train` f
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -24,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_training import checked, warehouse_env
-from bench_warehouse import fcast_command, mib, run_measured
+from harness import mib, prepared_warehouse, run_checked
 
 from fcast.dbt_runner import downstream_selection
 from fcast.ingest.panel import WRITTEN_TABLES
+from fcast.throwaway import fcast_command
 
 HERE = Path(__file__).resolve().parent
 DAYS = 730
@@ -105,48 +104,39 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fcast-bench-panels-") as scratch:
         folder = Path(scratch)
-        os.environ.update(warehouse_env(folder))
-        print("[bench] fcast main --no-train (setup, not timed) ...", flush=True)
-        checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+        prepared_warehouse(folder)
         print(f"{'figure':<58} {'wall':>10} {'peak RSS':>13}")
         for size in args.series:
             path = folder / f"daily_{size}.csv"
             rows = synthetic_panel(path, size)
             command = fcast_command("ingest", "--panel", f"daily_{size}", str(path), "--fill-gaps", "interpolate")
-            first = checked(run_measured([*command, "--no-build"], folder / f"i{size}.log", None, None), "ingest")
+            first = run_checked([*command, "--no-build"], folder / f"i{size}.log", "ingest")
             filled = re.search(r"(\d+) missing timestamp\(s\) filled", first.log_path.read_text())
             row(
                 f"1. ingest {size} daily series ({rows:,} rows, 2 features)",
                 first,
                 f"{rows / first.wall_s:,.0f} rows/s; {filled.group(1) if filled else 0} gaps filled",
             )
-            again = checked(run_measured([*command, "--no-build"], folder / f"a{size}.log", None, None), "re-ingest")
+            again = run_checked([*command, "--no-build"], folder / f"a{size}.log", "re-ingest")
             added = re.search(r"(\d+) added", again.log_path.read_text())
             row(f"   the same file again ({added.group(1) if added else '?'} added)", again)
         build = fcast_command("build", *downstream_selection(list(WRITTEN_TABLES)))
         row(
             "2. marts downstream of the panel tables",
-            checked(run_measured(build, folder / "b.log", None, None), "build"),
+            run_checked(build, folder / "b.log", "build"),
         )
 
         observed, futr = air_files(folder)
-        checked(
-            run_measured(fcast_command("ingest", "--panel", "air", str(observed)), folder / "air.log", None, None), ""
-        )
-        checked(
-            run_measured(fcast_command("ingest", "--panel", "air", "--futr", str(futr)), folder / "f.log", None, None),
-            "",
-        )
+        run_checked(fcast_command("ingest", "--panel", "air", str(observed)), folder / "air.log", "ingest air")
+        run_checked(fcast_command("ingest", "--panel", "air", "--futr", str(futr)), folder / "f.log", "ingest air futr")
         plan = air_plan(folder, args.max_steps)
-        validate = checked(run_measured(fcast_command("validate", str(plan)), folder / "v.log", None, None), "validate")
+        validate = run_checked(fcast_command("validate", str(plan)), folder / "v.log", "validate")
         row("3. fcast validate of the AirPassengers row (cold rehearsal)", validate)
-        train = checked(
-            run_measured(fcast_command("train", str(plan), "--static-only"), folder / "t.log", None, None), "train"
-        )
+        train = run_checked(fcast_command("train", str(plan), "--static-only"), folder / "t.log", "train")
         mae = re.search(r"mae ([\d.]+)", train.log_path.read_text())
         row(f"   fcast train ({args.max_steps} steps)", train, f"cv mae {mae.group(1) if mae else '?'}")
         handwritten = [sys.executable, str(HERE / "handwritten_air.py"), str(observed), str(futr), str(args.max_steps)]
-        plain = checked(run_measured(handwritten, folder / "h.log", None, None), "handwritten")
+        plain = run_checked(handwritten, folder / "h.log", "handwritten")
         plain_mae = re.search(r"mae ([\d.]+)", plain.log_path.read_text())
         row(
             "   the same calls by hand (handwritten_air.py)",

@@ -22,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_warehouse import fcast_command, mib, run_measured
+from harness import mib, run_checked, scratch_env
+
+from fcast.throwaway import fcast_command
 
 FULL_TARGET_S = 300.0
 RERUN_TARGET_S = 5.0
@@ -30,11 +32,8 @@ RATIO_TARGET = 1.2
 
 
 def _command(folder: Path, label: str, *arguments: str) -> tuple[float, float | None, str]:
-    measured = run_measured(fcast_command(*arguments), folder / f"{label}.log", None, None)
-    output = (folder / f"{label}.log").read_text()
-    if measured.returncode != 0:
-        raise SystemExit(f"{label} failed:\n{output[-3000:]}")
-    return measured.wall_s, mib(measured.peak_tree_rss), output
+    measured = run_checked(fcast_command(*arguments), folder / f"{label}.log", label)
+    return measured.wall_s, mib(measured.peak_tree_rss), measured.log_path.read_text()
 
 
 def bare_fit_predict_seconds(repeats: int = 15) -> float:
@@ -95,13 +94,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fcast_bench_probes_") as name:
         folder = args.keep or Path(name)
         folder.mkdir(parents=True, exist_ok=True)
-        os.environ.update({"FCAST_TARGET": "duckdb", "FCAST_DUCKDB_PATH": str(folder / "probes.duckdb")})
+        env = scratch_env(folder)
+        os.environ.update(env)
         _command(folder, "scan", "registry", "scan")
         extra = ["--workers", str(args.workers), *(["--models", *args.models] if args.models else [])]
         wall, peak, _ = _command(folder, "full", "registry", "probe", *extra)
         rerun_wall, _, rerun_output = _command(folder, "rerun", "registry", "probe", *extra)
-        counts, mean_duration, nhits_probe = _probe_facts(folder / "probes.duckdb")
-        reasons = _outcome_reasons(folder / "probes.duckdb")
+        counts, mean_duration, nhits_probe = _probe_facts(Path(env["FCAST_DUCKDB_PATH"]))
+        reasons = _outcome_reasons(Path(env["FCAST_DUCKDB_PATH"]))
     probes = sum(counts.values())
     bare = bare_fit_predict_seconds()
     per_probe = wall * args.workers / probes

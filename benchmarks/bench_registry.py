@@ -18,21 +18,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_warehouse import fcast_command, mib, run_measured
+from harness import mib, run_checked, scratch_env
+
+from fcast.throwaway import fcast_command
 
 REPEAT_TARGET_S = 5.0
 
 
 def _scan(folder: Path, label: str, *arguments: str) -> dict:
-    measured = run_measured(fcast_command("registry", "scan", *arguments), folder / f"{label}.log", None, None)
-    output = (folder / f"{label}.log").read_text()
-    if measured.returncode != 0:
-        raise SystemExit(f"{label} failed:\n{output[-3000:]}")
+    measured = run_checked(fcast_command("registry", "scan", *arguments), folder / f"{label}.log", label)
     return {
         "figure": label,
         "wall_s": round(measured.wall_s, 2),
         "peak_rss_mib": mib(measured.peak_tree_rss),
-        "output": output,
+        "output": measured.log_path.read_text(),
     }
 
 
@@ -57,19 +56,14 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fcast_bench_registry_") as folder_name:
         folder = Path(folder_name)
-        os.environ.update(
-            {
-                "FCAST_TARGET": "duckdb",
-                "FCAST_DUCKDB_PATH": str(folder / "registry.duckdb"),
-                "FCAST_REGISTRY_CACHE": str(folder / "cache"),
-            }
-        )
+        env = {**scratch_env(folder), "FCAST_REGISTRY_CACHE": str(folder / "cache")}
+        os.environ.update(env)
         figures = [
             _scan(folder, "1. full scan, neuralforecast"),
             _scan(folder, "2. full scan, all six libraries", "--all"),
             _scan(folder, "3. repeated scan, all six (no-op)", "--all"),
         ]
-        counts = _counts(folder / "registry.duckdb")
+        counts = _counts(Path(env["FCAST_DUCKDB_PATH"]))
     print(f"{'figure':38} {'wall':>9} {'peak RSS':>12}")
     for figure in figures:
         print(f"{figure['figure']:38} {figure['wall_s']:>8.1f}s {figure['peak_rss_mib']:>9.1f} MiB")

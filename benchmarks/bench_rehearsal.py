@@ -25,10 +25,9 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from bench_training import checked, warehouse_env
-from bench_warehouse import fcast_command, mib, run_measured
+from harness import REPO_ROOT, mib, prepared_warehouse, run_checked
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from fcast.throwaway import fcast_command
 
 
 def main() -> int:
@@ -37,18 +36,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fcast-bench-rehearsal-") as scratch:
         folder = Path(scratch)
-        os.environ.update(warehouse_env(folder))
-        print("[bench] fcast main --no-train (setup, not timed) ...", flush=True)
-        checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+        prepared_warehouse(folder)
         plan = folder / "loto6.yaml"
-        checked(
-            run_measured(fcast_command("plan", "--game", "loto6", "--output", str(plan)), folder / "p.log", None, None),
-            "fcast plan",
-        )
+        run_checked(fcast_command("plan", "--game", "loto6", "--output", str(plan)), folder / "p.log", "fcast plan")
         validate = fcast_command("validate", str(plan), "--workers", str(args.workers))
-        cold = checked(run_measured(validate, folder / "cold.log", None, None), "cold validate")
-        cached = checked(run_measured(validate, folder / "cached.log", None, None), "cached validate")
-        startup = checked(run_measured(fcast_command("--help"), folder / "help.log", None, None), "fcast --help")
+        cold = run_checked(validate, folder / "cold.log", "cold validate")
+        cached = run_checked(validate, folder / "cached.log", "cached validate")
+        startup = run_checked(fcast_command("--help"), folder / "help.log", "fcast --help")
         with duckdb.connect(os.environ["FCAST_DUCKDB_PATH"], read_only=True) as connection:
             rehearsed = dict(
                 connection.execute(

@@ -24,38 +24,19 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_warehouse import fcast_command, mib, run_measured
+from harness import REPO_ROOT, mib, prepared_warehouse, run_checked, scratch_env
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from fcast.throwaway import fcast_command
+
 RATIO_TARGET = 1.10
 
 
-def warehouse_env(folder: Path) -> dict[str, str]:
-    return {
-        "FCAST_TARGET": "duckdb",
-        "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-        "DBT_TARGET_PATH": str(folder / "dbt_target"),
-        "DBT_LOG_PATH": str(folder / "dbt_logs"),
-        "FCAST_MODEL_STORE": str(folder / "models"),
-    }
-
-
-def checked(measured, label: str):
-    if measured.returncode != 0:
-        raise SystemExit(f"{label} failed:\n{measured.log_path.read_text()[-4000:]}")
-    return measured
-
-
 def bench_train_vs_handwritten(folder: Path, max_steps: int, repeats: int) -> list[tuple[str, float, float]]:
-    checked(run_measured(fcast_command("main", "--no-train"), folder / "setup.log", None, None), "fcast main")
+    prepared_warehouse(folder)
     plan = folder / "loto6_plan.yaml"
-    checked(
-        run_measured(
-            fcast_command("plan", "--game", "loto6", "--max-steps", str(max_steps), "--output", str(plan)),
-            folder / "plan.log",
-            None,
-            None,
-        ),
+    run_checked(
+        fcast_command("plan", "--game", "loto6", "--max-steps", str(max_steps), "--output", str(plan)),
+        folder / "plan.log",
         "fcast plan",
     )
     commands = {
@@ -74,7 +55,7 @@ def bench_train_vs_handwritten(folder: Path, max_steps: int, repeats: int) -> li
         for label in order:
             print(f"[bench] {label} (repeat {repeat + 1}/{repeats}) ...", flush=True)
             log = folder / f"{label.split()[0]}_{repeat}.log"
-            measured = checked(run_measured(commands[label], log, None, None), label)
+            measured = run_checked(commands[label], log, label)
             results[label].append((measured.wall_s, mib(measured.peak_tree_rss)))
             print(f"[bench]   {measured.wall_s:.1f}s, peak {mib(measured.peak_tree_rss)} MiB", flush=True)
     return [
@@ -179,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="fcast-bench-train-") as scratch:
         folder = Path(scratch)
-        os.environ.update(warehouse_env(folder))
+        os.environ.update(scratch_env(folder))
         training = [] if args.monitor_only else bench_train_vs_handwritten(folder, args.max_steps, args.repeats)
         monitor = bench_monitor(args.monitor_seconds)
     if training:

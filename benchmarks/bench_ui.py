@@ -25,19 +25,12 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-from bench_training import checked, warehouse_env
-from bench_warehouse import REPO_ROOT, fcast_command, mib, run_measured, scoped_env
+from harness import REPO_ROOT, mib, run_checked, scratch_env, tree_rss
+
+from fcast.throwaway import fcast_command, scoped_environment
 
 PAGES = [("", "Data"), ("registry", "Registry"), ("plan", "Plan"), ("runs", "Runs"), ("results", "Results")]
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-
-
-def _tree_rss(pid: int) -> int:
-    try:
-        root = psutil.Process(pid)
-        return sum(process.memory_info().rss for process in [root, *root.children(recursive=True)])
-    except psutil.Error:
-        return 0
 
 
 def _wait_healthy(url: str, timeout_s: float = 120) -> None:
@@ -63,6 +56,7 @@ def bench_pages(env: dict[str, str], folder: Path, repeats: int) -> dict:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url)
+        server_process = psutil.Process(server.pid)
         start_s = time.perf_counter() - started
         timings: dict[str, list[float]] = {title: [] for _, title in PAGES}
         peak = 0
@@ -79,7 +73,7 @@ def bench_pages(env: dict[str, str], folder: Path, repeats: int) -> dict:
                     page.wait_for_timeout(200)
                     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
                     timings[title].append(time.perf_counter() - began - 0.2)
-                    peak = max(peak, _tree_rss(server.pid))
+                    peak = max(peak, tree_rss(server_process))
             browser.close()
     finally:
         server.terminate()
@@ -99,7 +93,7 @@ def bench_uploads(env: dict[str, str], folder: Path) -> dict:
     loto6 = json.loads((REPO_ROOT / "data" / "lottery" / "loto6.json").read_text())
     last = max(loto6, key=lambda draw: draw["round"])
     one = json.dumps([{"round": last["round"] + 1, "date": "2026-01-05", "numbers": [3, 11, 19, 25, 33, 40]}]).encode()
-    with scoped_env(**env):
+    with scoped_environment(env):
         began = time.perf_counter()
         big = uploads.check_upload("numbers3.json", numbers3, uploads.DRAWS)
         big_s = time.perf_counter() - began
@@ -124,10 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="fcast-bench-ui-"))
-    env = {**warehouse_env(folder), "FCAST_PLANS_DIR": str(folder / "plans")}
+    env = {**scratch_env(folder), "FCAST_PLANS_DIR": str(folder / "plans")}
     try:
-        with scoped_env(**env):
-            checked(run_measured(fcast_command("main", "--max-steps", "2"), folder / "setup.log", None, None), "main")
+        with scoped_environment(env):
+            run_checked(fcast_command("main", "--max-steps", "2"), folder / "setup.log", "main")
         pages = bench_pages(env, folder, args.repeats)
         upload = bench_uploads(env, folder)
     finally:

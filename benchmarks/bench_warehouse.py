@@ -20,35 +20,32 @@ on PostgreSQL the server processes (not children of dbt) are sampled as well.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
+from harness import (
+    Measured,
+    Warehouse,
+    Workspace,
+    copy_project,
+    fresh_warehouse,
+    log_tail,
+    mib,
+    run_measured,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles", "analyses")
-DATA_PARTS = ("data",)
-SAMPLE_INTERVAL_S = 0.2
-MIB = 1024 * 1024
+from fcast.throwaway import fcast_command, scoped_environment
+
 TARGET_BUILD_S = 30.0
-PG_BACKEND_TITLE = re.compile(r"^postgres: (\S+) (\S+) (\S+\(\d+\)|\[local\])")
-PG_PARALLEL_TITLE = re.compile(r"^postgres: parallel worker for PID (\d+)")
-PG_AUTOVACUUM_TITLE = re.compile(r"^postgres: autovacuum worker (\S+)")
 
 # The synthetic games: k of 1..43 like Loto6 (k = --slots, 6 by default), one bonus number, drawn
 # Monday and Thursday, closed over the new year like the real games.
@@ -72,255 +69,6 @@ class Figure:
     peak_rss_mib: float | None = None
     ok: bool = True
     details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Measured:
-    """A measured child process: exit status, wall time and peak memory."""
-
-    returncode: int
-    wall_s: float
-    peak_tree_rss: int
-    peak_pg_rss_all: int = 0
-    peak_pg_rss_ours: int = 0
-    peak_pg_private_ours: int = 0
-    log_path: Path | None = None
-
-
-def mib(value: int | float | None) -> float | None:
-    return None if value is None else round(value / MIB, 1)
-
-
-# ----------------------------------------------------------------------------------- memory sampling
-
-
-def _tree_rss(root: psutil.Process) -> int:
-    total = 0
-    try:
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total
-
-
-def _pg_database_of(title: str, leaders: dict[int, str | None]) -> str | None:
-    """The database a postgres process works for; None for server-wide processes."""
-    if match := PG_BACKEND_TITLE.match(title):
-        return match.group(2)
-    if match := PG_AUTOVACUUM_TITLE.match(title):
-        return match.group(1)
-    if match := PG_PARALLEL_TITLE.match(title):
-        return leaders.get(int(match.group(1)))
-    return None
-
-
-def _pg_rss(database: str) -> tuple[int, int, int]:
-    """(RSS of every postgres process, RSS of ours, RSS minus shared pages of ours).
-
-    'Ours' is every server-wide process (postmaster, checkpointer, writers) plus the backends, parallel
-    workers and autovacuum workers of `database`: other databases on the same server are left out.
-    """
-    rows = []
-    for process in psutil.process_iter(["name", "cmdline", "memory_info"]):
-        info = process.info
-        if info["name"] != "postgres" or info["memory_info"] is None:
-            continue
-        rows.append((process.pid, " ".join(info["cmdline"] or []), info["memory_info"]))
-    leaders = {pid: _pg_database_of(title, {}) for pid, title, _ in rows}
-    everything = ours = private = 0
-    for _pid, title, memory in rows:
-        everything += memory.rss
-        owner = _pg_database_of(title, leaders)
-        if owner is None or owner == database:
-            ours += memory.rss
-            private += max(memory.rss - memory.shared, 0)
-    return everything, ours, private
-
-
-class PeakSampler:
-    """Samples a process tree (and optionally the PostgreSQL server) every 0.2 s in a thread."""
-
-    def __init__(self, pid: int, pg_database: str | None) -> None:
-        self.root = psutil.Process(pid)
-        self.pg_database = pg_database
-        self.peak_tree = self.peak_pg_all = self.peak_pg_ours = self.peak_pg_private = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def sample(self) -> None:
-        self.peak_tree = max(self.peak_tree, _tree_rss(self.root))
-        if self.pg_database:
-            everything, ours, private = _pg_rss(self.pg_database)
-            self.peak_pg_all = max(self.peak_pg_all, everything)
-            self.peak_pg_ours = max(self.peak_pg_ours, ours)
-            self.peak_pg_private = max(self.peak_pg_private, private)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(SAMPLE_INTERVAL_S)
-
-
-def run_measured(command: Sequence[str], log_path: Path, pg_database: str | None, timeout_s: float | None) -> Measured:
-    """Run a command with its output in log_path; measure wall time and peak memory."""
-    started = time.perf_counter()
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-        with PeakSampler(process.pid, pg_database) as sampler:
-            try:
-                returncode = process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill_tree(process.pid)
-                returncode = process.wait()
-                log.write(f"\n[bench] killed after the {timeout_s:.0f}s timeout\n")
-    wall = time.perf_counter() - started
-    return Measured(
-        returncode,
-        wall,
-        sampler.peak_tree,
-        sampler.peak_pg_all,
-        sampler.peak_pg_ours,
-        sampler.peak_pg_private,
-        log_path,
-    )
-
-
-def _kill_tree(pid: int) -> None:
-    with contextlib.suppress(psutil.Error):
-        root = psutil.Process(pid)
-        for process in [*root.children(recursive=True), root]:
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-
-
-def fcast_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "fcast.cli", *arguments]
-
-
-def log_tail(path: Path | None, lines: int = 25) -> str:
-    if path is None or not path.exists():
-        return ""
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-# ----------------------------------------------------------------------------- environment and targets
-
-
-@contextlib.contextmanager
-def scoped_env(**values: str) -> Iterator[None]:
-    """Set environment variables for this process (and so every child) for the block's duration."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def copy_project(destination: Path, with_data: bool) -> Path:
-    """A copy of the dbt project (and optionally the shipped history) to run against."""
-    destination.mkdir(parents=True)
-    for part in PROJECT_PARTS + (DATA_PARTS if with_data else ()):
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, destination / part)
-        elif source.is_file():
-            shutil.copy2(source, destination / part)
-    return destination
-
-
-class Workspace:
-    """Temporary folders and PostgreSQL databases of one benchmark run; removed by cleanup()."""
-
-    def __init__(self, keep: bool) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="fcast-bench-"))
-        self.keep = keep
-        self.databases: list[str] = []
-
-    def folder(self, name: str) -> Path:
-        path = self.root / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def new_pg_database(self, label: str) -> str:
-        import psycopg
-
-        name = f"fcast_bench_{os.getpid()}_{label}"
-        with psycopg.connect(_pg_admin_conninfo(), autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{name}" with (force)')
-            connection.execute(f'create database "{name}"')
-        self.databases.append(name)
-        return name
-
-    def cleanup(self) -> None:
-        import psycopg
-
-        if self.keep:
-            print(f"kept {self.root} and databases {', '.join(self.databases) or '-'}", file=sys.stderr)
-            return
-        for name in self.databases:
-            try:
-                with psycopg.connect(_pg_admin_conninfo(), autocommit=True) as connection:
-                    connection.execute(f'drop database if exists "{name}" with (force)')
-            except psycopg.Error as error:
-                print(f"warning: could not drop database {name}: {error}", file=sys.stderr)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _pg_admin_conninfo() -> str:
-    from fcast import db
-
-    settings = db.postgres_settings()
-    return f"host={settings['PGHOST']} port={settings['PGPORT']} user={settings['PGUSER']} dbname=postgres" + (
-        f" password={settings['PGPASSWORD']}" if settings["PGPASSWORD"] else ""
-    )
-
-
-@dataclass
-class Warehouse:
-    """Where one figure's fresh warehouse lives and the environment that points fcast and dbt at it."""
-
-    target: str
-    project: Path
-    scratch: Path
-    duckdb_path: Path | None = None
-    pg_database: str | None = None
-
-    def env(self) -> dict[str, str]:
-        values = {
-            "FCAST_TARGET": self.target,
-            "FCAST_PROJECT_DIR": str(self.project),
-            "DBT_TARGET_PATH": str(self.scratch / "target"),
-            "DBT_LOG_PATH": str(self.scratch / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        if self.duckdb_path is not None:
-            values["FCAST_DUCKDB_PATH"] = str(self.duckdb_path)
-        if self.pg_database is not None:
-            values["PGDATABASE"] = self.pg_database
-        return values
-
-
-def fresh_warehouse(workspace: Workspace, target: str, project: Path, label: str) -> Warehouse:
-    scratch = workspace.folder(f"{target}-{label}")
-    if target == "duckdb":
-        return Warehouse(target, project, scratch, duckdb_path=scratch / "fcast.duckdb")
-    return Warehouse(target, project, scratch, pg_database=workspace.new_pg_database(label))
 
 
 def count_rows(table: str) -> int:
@@ -365,19 +113,12 @@ def bench_real_build(workspace: Workspace, target: str, project: Path, timeout_s
     """`fcast ingest` (shipped history, timed apart) then the timed `fcast build` on a fresh warehouse."""
     warehouse = fresh_warehouse(workspace, target, project, "real_build")
     figure = Figure(target, "1. dbt build, 6 real games")
-    with scoped_env(**warehouse.env()):
-        ingest = run_measured(
-            fcast_command("--target", target, "ingest"), warehouse.scratch / "ingest.log", None, timeout_s
-        )
+    with scoped_environment(warehouse.env()):
+        ingest = timed_fcast(warehouse, "ingest", timeout_s, sample_postgres=False)
         figure.details["ingest_s"] = round(ingest.wall_s, 2)
         if ingest.returncode != 0:
             return _failed(figure, "fcast ingest", ingest)
-        build = run_measured(
-            fcast_command("--target", target, "build"),
-            warehouse.scratch / "build.log",
-            warehouse.pg_database,
-            timeout_s,
-        )
+        build = timed_fcast(warehouse, "build", timeout_s)
         _record_build(figure, build, warehouse)
         figure.details["target_s"] = TARGET_BUILD_S
         figure.details["fct_series_long_rows"] = count_rows("marts.fct_series_long") if figure.ok else None
@@ -388,19 +129,24 @@ def bench_main(workspace: Workspace, target: str, project: Path, timeout_s: floa
     """`fcast main` end to end on a fresh warehouse, after figure 1 warmed the environment."""
     warehouse = fresh_warehouse(workspace, target, project, "main")
     # Reuse figure 1's dbt target folder: a warm checkout keeps its partial parse between runs.
-    real_target = workspace.root / f"{target}-real_build" / "target"
+    real_target = workspace.root / f"{target}-real_build" / warehouse.dbt_target.name
     if real_target.is_dir():
-        shutil.copytree(real_target, warehouse.scratch / "target")
+        shutil.copytree(real_target, warehouse.dbt_target)
     figure = Figure(target, "2. fcast main (warm env)")
-    with scoped_env(**warehouse.env()):
-        measured = run_measured(
-            fcast_command("--target", target, "main"),
-            warehouse.scratch / "main.log",
-            warehouse.pg_database,
-            timeout_s,
-        )
+    with scoped_environment(warehouse.env()):
+        measured = timed_fcast(warehouse, "main", timeout_s)
         _record_build(figure, measured, warehouse)
     return figure
+
+
+def timed_fcast(warehouse: Warehouse, command: str, timeout_s: float | None, sample_postgres: bool = True) -> Measured:
+    """`fcast --target T <command>` on the warehouse (whose environment is this process's), measured."""
+    return run_measured(
+        fcast_command("--target", warehouse.target, command),
+        warehouse.scratch / f"{command}.log",
+        warehouse.pg_database if sample_postgres else None,
+        timeout_s,
+    )
 
 
 def _record_build(figure: Figure, measured: Measured, warehouse: Warehouse) -> None:
@@ -410,10 +156,10 @@ def _record_build(figure: Figure, measured: Measured, warehouse: Warehouse) -> N
         figure.details["pg_server_peak_rss_mib_ours"] = mib(measured.peak_pg_rss_ours)
         figure.details["pg_server_peak_private_mib_ours"] = mib(measured.peak_pg_private_ours)
         figure.details["pg_server_peak_rss_mib_all"] = mib(measured.peak_pg_rss_all)
-    figure.details["slowest_nodes"] = slowest_nodes(warehouse.scratch / "target", 8)
+    figure.details["slowest_nodes"] = slowest_nodes(warehouse.dbt_target, 8)
     if measured.returncode != 0:
         _failed(figure, "dbt build", measured)
-        figure.details["failed_nodes"] = failed_nodes(warehouse.scratch / "target")
+        figure.details["failed_nodes"] = failed_nodes(warehouse.dbt_target)
 
 
 def _failed(figure: Figure, step: str, measured: Measured) -> Figure:
@@ -518,8 +264,8 @@ def random_draws(rng: np.random.Generator, count: int, k: int) -> tuple[np.ndarr
 
 def draw_rows(
     code: str, dates: list[dt.date], numbers: np.ndarray, bonus: np.ndarray, loaded_at: dt.datetime
-) -> list[tuple]:
-    """raw.lottery_draws rows (raw_schema column order), hashed and recorded like fcast.ingest.loader."""
+) -> list[dict]:
+    """raw.lottery_draws rows by column name, hashed and recorded like fcast.ingest.loader."""
     file_hash = hashlib.sha256(f"bench_warehouse:{code}".encode()).hexdigest()
     rows = []
     for index, (day, main, extra) in enumerate(zip(dates, numbers.tolist(), bonus.tolist(), strict=True)):
@@ -528,20 +274,20 @@ def draw_rows(
         payload = json.dumps([code, draw_no, iso, main, sorted(extra)])
         original = json.dumps({"bonus": extra, "date": iso, "numbers": main, "round": draw_no})
         rows.append(
-            (
-                code,
-                draw_no,
-                day,
-                json.dumps(main),
-                json.dumps(extra),
-                hashlib.sha256(payload.encode()).hexdigest(),
-                f"{code}.csv",
-                "csv",  # a made-up CSV: the staging tests accept csv, json, html
-                file_hash,
-                draw_no,
-                original,
-                loaded_at,
-            )
+            {
+                "game_code": code,
+                "draw_no": draw_no,
+                "draw_date": day,
+                "numbers_json": json.dumps(main),
+                "bonus_json": json.dumps(extra),
+                "draw_hash": hashlib.sha256(payload.encode()).hexdigest(),
+                "source_name": f"{code}.csv",
+                "source_kind": "csv",  # a made-up CSV: the staging tests accept csv, json, html
+                "file_hash": file_hash,
+                "source_row": draw_no,
+                "original_record": original,
+                "loaded_at": loaded_at,
+            }
         )
     return rows
 
@@ -583,7 +329,7 @@ def bench_scaleup(workspace: Workspace, target: str, spec: SynthSpec, timeout_s:
     figure.details.update(
         games=spec.games, draws_per_game=spec.draws, slots=spec.slots, expected_long_rows=spec.long_rows
     )
-    with scoped_env(**warehouse.env()):
+    with scoped_environment(warehouse.env()):
         started = time.perf_counter()
         added, generate_s, insert_s = load_synthetic_draws(spec, chunk_rows=200_000)
         figure.details.update(
@@ -597,14 +343,9 @@ def bench_scaleup(workspace: Workspace, target: str, spec: SynthSpec, timeout_s:
             file=sys.stderr,
             flush=True,
         )
-        build = run_measured(
-            fcast_command("--target", target, "build"),
-            warehouse.scratch / "build.log",
-            warehouse.pg_database,
-            timeout_s,
-        )
+        build = timed_fcast(warehouse, "build", timeout_s)
         _record_build(figure, build, warehouse)
-        figure.details["slowest_nodes"] = slowest_nodes(warehouse.scratch / "target", 12)
+        figure.details["slowest_nodes"] = slowest_nodes(warehouse.dbt_target, 12)
         figure.details["fct_series_long_rows"] = _count_if_built("marts.fct_series_long")
         figure.details["nf_train_df_rows"] = _count_if_built("marts.nf_train_df")
         if warehouse.duckdb_path is not None:
@@ -674,26 +415,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_target(workspace: Workspace, target: str, args: argparse.Namespace) -> list[Figure]:
     figures = []
+
+    def done(figure: Figure) -> None:
+        print(
+            f"[{target}] {figure.name}: {figure.wall_s} s, peak {figure.peak_rss_mib} MiB", file=sys.stderr, flush=True
+        )
+        figures.append(figure)
+
     if not args.skip_real:
         project = copy_project(workspace.root / f"project-real-{target}", with_data=True)
         for bench in (bench_real_build, bench_main):
-            figure = bench(workspace, target, project, args.timeout_s)
-            print(
-                f"[{target}] {figure.name}: {figure.wall_s} s, peak {figure.peak_rss_mib} MiB",
-                file=sys.stderr,
-                flush=True,
-            )
-            figures.append(figure)
+            done(bench(workspace, target, project, args.timeout_s))
     if not args.skip_scaleup:
         n_games = args.pg_games if target == "postgres" and args.pg_games else args.games
         spec = SynthSpec(games=n_games, draws=args.draws, slots=args.slots, seed=args.seed)
-        figure = bench_scaleup(workspace, target, spec, args.timeout_s)
-        print(
-            f"[{target}] {figure.name}: {figure.wall_s} s, peak {figure.peak_rss_mib} MiB",
-            file=sys.stderr,
-            flush=True,
-        )
-        figures.append(figure)
+        done(bench_scaleup(workspace, target, spec, args.timeout_s))
     return figures
 
 

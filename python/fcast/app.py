@@ -28,41 +28,6 @@ def _quiet(line: str) -> None:
     """The default progress callback: say nothing."""
 
 
-# --- refresh: the one place that decides which dbt models to rebuild after a write ---
-
-
-@dataclass
-class RefreshResult:
-    selection: list[str]  # dbt arguments: --select @source:raw.<table> ...
-    status: str  # refreshed | failed | deferred (asked not to build) | never_built (no marts yet)
-    output: str = ""
-
-    @property
-    def command(self) -> str:
-        return "fcast build " + " ".join(self.selection)
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
-
-
-def refresh(written_tables: Sequence[str], rebuild: bool = True) -> RefreshResult:
-    """Rebuild (dbt build, tests included) every model downstream of the raw tables a step wrote.
-
-    A warehouse whose marts were never built is left for `fcast build`; `rebuild=False` only says
-    what to run. Either way the marts never lag silently: the result names the command."""
-    from fcast.dbt_runner import downstream_selection, marts_built, run_dbt
-
-    selection = downstream_selection(list(dict.fromkeys(written_tables)))
-    if not rebuild:
-        return RefreshResult(selection, "deferred")
-    if not marts_built():
-        return RefreshResult(selection, "never_built")
-    completed = run_dbt(["build", *selection], capture=True)
-    output = (completed.stdout or "") + (completed.stderr or "")
-    return RefreshResult(selection, "refreshed" if completed.returncode == 0 else "failed", output)
-
-
 # --- ingest ---
 
 
@@ -85,13 +50,30 @@ class IngestResult:
         return 1 if failed or (strict and self.problems) else 0
 
 
+def report_lines(report: Any) -> list[str]:
+    """What a load report says: its summary, then every rejected row, conflict and gap, one per line."""
+    lines = [report.summary()]
+    lines += [f"  rejected: {reject}" for reject in report.rejects]
+    lines += [f"  conflict: {conflict}" for conflict in getattr(report, "conflicts", [])]
+    lines += [f"  {line}" for line in getattr(report, "gap_lines", list)()]
+    return lines
+
+
+def _loaded(result: IngestResult, report: Any, progress: Progress) -> None:
+    result.reports.append(report)
+    for line in report_lines(report):
+        progress(line)
+
+
 def _finish_ingest(result: IngestResult, written_tables: Sequence[str], rebuild: bool) -> IngestResult:
     if result.added or result.problems:
         result.refresh = refresh(written_tables, rebuild)
     return result
 
 
-def ingest_draws(sources: Sequence[str] = (), game: str | None = None, rebuild: bool = True) -> IngestResult:
+def ingest_draws(
+    sources: Sequence[str] = (), game: str | None = None, rebuild: bool = True, progress: Progress = _quiet
+) -> IngestResult:
     """Load draw files, result pages or URLs (none: the shipped history of every game) into raw.lottery_draws."""
     from fcast.ingest.loader import WRITTEN_TABLES, load_draws
     from fcast.ingest.records import IngestError
@@ -102,14 +84,19 @@ def ingest_draws(sources: Sequence[str] = (), game: str | None = None, rebuild: 
     result = IngestResult()
     for spec, game_code in pairs:
         try:
-            result.reports.append(load_draws(read_source(spec, game_code)))
+            _loaded(result, load_draws(read_source(spec, game_code)), progress)
         except IngestError as error:
             result.unreadable.append(str(error))
     return _finish_ingest(result, WRITTEN_TABLES, rebuild)
 
 
 def ingest_panels(
-    paths: Sequence[Path], dataset: str, options: Any = None, futr: bool = False, rebuild: bool = True
+    paths: Sequence[Path],
+    dataset: str,
+    options: Any = None,
+    futr: bool = False,
+    rebuild: bool = True,
+    progress: Progress = _quiet,
 ) -> IngestResult:
     """Load unique_id/ds/y panels (or, with futr, future values of their fut_ columns) as `dataset`."""
     from fcast.ingest import panel
@@ -122,9 +109,10 @@ def ingest_panels(
     for path in paths:
         try:
             if futr:
-                result.reports.append(panel.load_panel_futr(Path(path), dataset))
+                report = panel.load_panel_futr(Path(path), dataset)
             else:
-                result.reports.append(panel.load_panel(Path(path), dataset, options=options or panel.PanelOptions()))
+                report = panel.load_panel(Path(path), dataset, options=options or panel.PanelOptions())
+            _loaded(result, report, progress)
         except IngestError as error:
             result.unreadable.append(str(error))
     return _finish_ingest(result, panel.WRITTEN_TABLES, rebuild)
@@ -270,13 +258,21 @@ def plan(
 
 
 def validate(
-    rows: list[Any], store: bool = True, rehearse: bool = True, workers: int | None = None, progress: Progress = _quiet
+    rows: list[Any],
+    store: bool = True,
+    rehearse: bool = True,
+    workers: int | None = None,
+    progress: Progress = _quiet,
+    facts: Any = None,
 ) -> ValidationReport:
-    """The static rules, then (rehearse) one step of each accepted row on the trainer's path and its real data."""
+    """The static rules, then (rehearse) one step of each accepted row on the trainer's path and its real data.
+    `facts` (a RegistryFacts) saves reloading the registry when the caller holds it (the UI caches it)."""
     from fcast.plans.validate import validate_rows
 
-    db.ensure_raw_tables()
-    return ValidationReport(validate_rows(rows, store=store, rehearse=rehearse, progress=progress, workers=workers))
+    if store:
+        db.ensure_raw_tables()  # a check that stores nothing opens no write connection (the UI's live check)
+    results = validate_rows(rows, facts, store=store, rehearse=rehearse, progress=progress, workers=workers)
+    return ValidationReport(results)
 
 
 # --- train, evaluate ---
@@ -357,6 +353,41 @@ def predict(run_id: str, options: Any = None) -> Any:
     return predict_stored(run_id, options or train_options())
 
 
+# --- refresh: the one place that decides which dbt models to rebuild after a write ---
+
+
+@dataclass
+class RefreshResult:
+    selection: list[str]  # dbt arguments: --select @source:raw.<table> ...
+    status: str  # refreshed | failed | deferred (asked not to build) | never_built (no marts yet)
+    output: str = ""
+
+    @property
+    def command(self) -> str:
+        return "fcast build " + " ".join(self.selection)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def refresh(written_tables: Sequence[str], rebuild: bool = True) -> RefreshResult:
+    """Rebuild (dbt build, tests included) every model downstream of the raw tables a step wrote.
+
+    A warehouse whose marts were never built is left for `fcast build`; `rebuild=False` only says
+    what to run. Either way the marts never lag silently: the result names the command."""
+    from fcast.dbt_runner import downstream_selection, marts_built, run_dbt
+
+    selection = downstream_selection(list(dict.fromkeys(written_tables)))
+    if not rebuild:
+        return RefreshResult(selection, "deferred")
+    if not marts_built():
+        return RefreshResult(selection, "never_built")
+    completed = run_dbt(["build", *selection], capture=True)
+    output = (completed.stdout or "") + (completed.stderr or "")
+    return RefreshResult(selection, "refreshed" if completed.returncode == 0 else "failed", output)
+
+
 # --- the main job ---
 
 
@@ -392,13 +423,16 @@ def main_job(max_steps: int = 100, train_models: bool = True, progress: Progress
         result.seconds = time.perf_counter() - started
         return result
 
-    result.ingest = ingest_draws(rebuild=False)  # the build below covers what ingest wrote
+    result.ingest = ingest_draws(rebuild=False, progress=progress)  # the build below covers what ingest wrote
     if result.ingest.unreadable:
         return finish("ingest")
     result.scans = scan(progress=progress)
+    for outcome in result.scans:
+        progress(f"  {outcome.summary()}")
     if any(outcome.status == "failed" for outcome in result.scans):
         return finish("scan")
     result.probes = probe(quick=True, include_ray=False, progress=progress)
+    progress(f"  {result.probes.summary()}")
     result.build_code = build().returncode
     if result.build_code != 0:
         return finish("build")

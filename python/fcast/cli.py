@@ -50,14 +50,7 @@ def render_refresh(refresh: app.RefreshResult | None) -> None:
 
 
 def render_ingest(result: app.IngestResult) -> None:
-    for report in result.reports:
-        say(report.summary())
-        for reject in report.rejects:
-            say(f"  rejected: {reject}")
-        for conflict in getattr(report, "conflicts", []):
-            say(f"  conflict: {conflict}")
-        for line in getattr(report, "gap_lines", lambda: [])():
-            say(f"  {line}")
+    """What is left to say once the reports were shown as they came: unreadable sources and the refresh."""
     for error in result.unreadable:
         print(f"error: {error}", file=sys.stderr)
     render_refresh(result.refresh)
@@ -96,11 +89,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from fcast.ingest.panel import PanelOptions, parse_gap_policy
 
         options = PanelOptions(args.freq, parse_gap_policy(args.fill_gaps), args.season_length)
-        result = app.ingest_panels([Path(path) for path in args.paths], args.panel, options, args.futr, rebuild)
+        result = app.ingest_panels([Path(path) for path in args.paths], args.panel, options, args.futr, rebuild, say)
     elif args.futr or args.freq or args.fill_gaps or args.season_length:
         raise UsageError("--futr, --freq, --fill-gaps and --season-length describe panels: add --panel DATASET")
     else:
-        result = app.ingest_draws(args.paths, args.game, rebuild)
+        result = app.ingest_draws(args.paths, args.game, rebuild, say)
     render_ingest(result)
     return result.exit_code(args.strict)
 
@@ -291,10 +284,6 @@ def cmd_main(args: argparse.Namespace) -> int:
     result = app.main_job(max_steps=args.max_steps, train_models=not args.no_train, progress=say)
     if result.ingest is not None:
         render_ingest(result.ingest)
-    for outcome in result.scans:
-        say(f"  {outcome.summary()}")
-    if result.probes is not None:
-        say(f"  {result.probes.summary()}")
     if result.training is not None:
         render_training(result.training, len(result.training.report.outcomes) + len(result.training.report.rejected))
         if result.training.refresh.ok:
@@ -319,10 +308,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from fcast import db
-    from fcast.raw_schema import RAW_TABLES
+    from fcast.raw_schema import RAW_TABLES, SCHEMA_VERSION
 
-    db.ensure_raw_tables()
+    applied = db.ensure_raw_tables()
     say(f"target: {db.describe_target()}")
+    for migration in applied:
+        say(f"  upgraded the raw schema: {migration.version} {migration.description}")
+    say(f"raw schema version {db.schema_version()} (this fcast: {SCHEMA_VERSION})")
     if args.action == "info":
         with db.connect(read_only=True) as warehouse:
             for table in RAW_TABLES:
@@ -500,7 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--check", action="store_true", help="only check the environment and the warehouse")
     ui.set_defaults(handler=cmd_ui)
 
-    database = commands.add_parser("db", help="create the raw tables (init) or count their rows (info)")
+    database = commands.add_parser(
+        "db", help="create or upgrade the raw tables (init) or count their rows (info); both show the schema version"
+    )
     database.add_argument("action", choices=("init", "info"))
     database.set_defaults(handler=cmd_db)
     return parser

@@ -50,7 +50,7 @@ def load_datasets(warehouse: db.Warehouse) -> dict[str, Dataset]:
     if not warehouse.table_exists("marts", "mart_datasets"):
         return {}
     rows = warehouse.fetchall(
-        "select dataset_name, dataset_kind, time_kind, freq, origin_time, season_length, series_count "
+        "select dataset, dataset_kind, time_kind, freq, origin_time, season_length, series_count "
         "from marts.mart_datasets"
     )
     return {row[0]: Dataset(row[0], row[1], row[2], row[3], row[4], int(row[5]), int(row[6] or 0)) for row in rows}

@@ -1,8 +1,9 @@
-"""The one database module: target selection, short-lived connections, lock retry, raw DDL.
+"""The one database module: target selection, short-lived connections, lock retry, raw DDL and migrations.
 
 Every Python reader and writer goes through `connect()`. On DuckDB a file takes one process at a
 time, so connections are opened per unit of work, retried with backoff while another process
-holds the lock, and closed before anything else (dbt, the UI) needs the file.
+holds the lock, and closed before anything else (dbt, the UI) needs the file. Rows are written by
+column name only (`Warehouse.insert_rows`), and the raw schema carries its version (`schema_version`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fcast import settings
@@ -23,7 +25,10 @@ from fcast.raw_schema import (
     POSTGRES_TOUCH_FUNCTION,
     RAW_SCHEMA,
     RAW_TABLES,
+    SCHEMA_MIGRATIONS,
+    SCHEMA_VERSION,
     TABLES_WITH_UPDATED_AT_TRIGGER,
+    Migration,
     RawTable,
     postgres_updated_at_trigger,
 )
@@ -77,8 +82,8 @@ def _postgres_conninfo(database: str | None = None) -> str:
         "dbname": database or libpq["PGDATABASE"],
         "connect_timeout": "10",
     }
-    if settings["PGPASSWORD"]:
-        parts["password"] = settings["PGPASSWORD"]
+    if libpq["PGPASSWORD"]:
+        parts["password"] = libpq["PGPASSWORD"]
     return " ".join(f"{key}='{value}'" for key, value in parts.items())
 
 
@@ -172,33 +177,41 @@ class Warehouse:
         )
         return bool(rows)
 
-    def insert_rows(self, table: RawTable, rows: Sequence[Sequence[Any]] | pd.DataFrame) -> int:
-        """Insert rows (tuples in table.columns order, or a frame from `RawTable.frame`), skipping keys already
-        present. Returns rows added."""
+    def insert_rows(self, table: RawTable, rows: Sequence[Mapping[str, Any]] | pd.DataFrame) -> int:
+        """Insert rows given by column name (dicts, or a DataFrame), skipping keys already present. A column left
+        out takes its declared default; an unknown column is a KeyError. Returns rows added."""
+        import pandas as pd
+
         if len(rows) == 0:
             return 0
+        if isinstance(rows, pd.DataFrame):
+            ordered: pd.DataFrame | list[tuple] = table.frame(rows)
+        else:
+            positional = next((row for row in rows if not isinstance(row, Mapping)), None)
+            if positional is not None:
+                raise TypeError(
+                    f"insert_rows({table.qualified_name}) takes rows by column name (dicts or a DataFrame), "
+                    f"not {type(positional).__name__}: build them with {table.name.upper()}.row({{...}})"
+                )
+            ordered = [tuple(table.row(row).values()) for row in rows]
         before = self.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
         if self.target == "postgres":
-            self._copy_insert_postgres(table, rows)
+            self._copy_insert_postgres(table, ordered)
         else:
-            self._insert_duckdb(table, rows)
+            self._insert_duckdb(table, ordered)
         after = self.fetchall(f"select count(*) from {table.qualified_name}")[0][0]
         return int(after - before)
 
     def _select_cast_list(self, table: RawTable, source_alias: str) -> str:
-        casts = []
-        for name, sql_type in table.columns:
-            base_type = re.split(r"\s+(?:not null|default)\b", sql_type)[0].strip()
-            casts.append(f"cast({source_alias}.{name} as {base_type})")
-        return ", ".join(casts)
+        return ", ".join(f"cast({source_alias}.{column.name} as {column.base_type})" for column in table.columns)
 
     def _conflict_clause(self, table: RawTable) -> str:
         return f" on conflict ({', '.join(table.primary_key)}) do nothing" if table.primary_key else ""
 
-    def _insert_duckdb(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> None:
+    def _insert_duckdb(self, table: RawTable, rows: pd.DataFrame | list[tuple]) -> None:
         import pandas as pd
 
-        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=table.column_names)
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=table.column_names)
         frame = frame.drop_duplicates(subset=list(table.primary_key) or None, keep="first")
         self.connection.register("incoming_rows", frame)
         try:
@@ -210,7 +223,7 @@ class Warehouse:
         finally:
             self.connection.unregister("incoming_rows")
 
-    def _copy_insert_postgres(self, table: RawTable, rows: Sequence[Sequence[Any]]) -> None:
+    def _copy_insert_postgres(self, table: RawTable, rows: pd.DataFrame | list[tuple]) -> None:
         staging = f"incoming_{table.name}"
         columns = ", ".join(table.column_names)
         cursor = self.connection.cursor()
@@ -223,9 +236,10 @@ class Warehouse:
             f"insert into {table.qualified_name} ({columns}) select {distinct} {columns} from {staging}"
             f"{self._conflict_clause(table)}"
         )
+        cursor.execute(f"drop table {staging}")  # the same table may take more rows in this transaction
 
 
-def _python_rows(rows: Sequence[Sequence[Any]] | pd.DataFrame, chunk: int = 100_000) -> Iterator[tuple]:
+def _python_rows(rows: pd.DataFrame | list[tuple], chunk: int = 100_000) -> Iterator[tuple]:
     """Tuples of plain Python values (what the driver adapts; NaN and NaT as None), a chunk of a frame at a time."""
     import pandas as pd
 
@@ -287,21 +301,64 @@ def read_frame(sql: str, params: Sequence[Any] = (), lock_timeout_s: float | Non
         return warehouse.fetch_frame(sql, params)
 
 
-def ensure_raw_tables() -> None:
-    """Create the raw schema and every raw table, empty and idempotently, so dbt sources resolve."""
+def ensure_raw_tables() -> list[Migration]:
+    """Create the raw schema and every raw table, empty and idempotently, so dbt sources resolve; then apply the
+    migrations this warehouse has not recorded in raw.schema_migrations, in version order, once each. A warehouse
+    made before that table existed records none, so every migration runs there (each is safe to run over the
+    state it finds). Returns the migrations that upgraded existing tables now (none for a new warehouse)."""
     if current_target() == "postgres":
         ensure_postgres_database()
     with connect() as warehouse:
         if warehouse.target == "postgres":
             # Several processes may start at once; serialise the DDL.
             warehouse.execute("select pg_advisory_xact_lock(hashtext('fcast.raw_ddl'))")
+        fresh = not any(warehouse.table_exists(RAW_SCHEMA, table.name) for table in RAW_TABLES)
         warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
         for table in RAW_TABLES:
             warehouse.execute(table.create_sql())
-        for _, statement in MIGRATIONS:
-            warehouse.execute(statement)
+        applied = _apply_pending_migrations(warehouse)
+        if fresh:
+            applied = []  # created at the latest version: the migrations are recorded, nothing was upgraded
         if warehouse.target == "postgres":
             _ensure_updated_at_triggers(warehouse)
+    return applied
+
+
+def _apply_pending_migrations(warehouse: Warehouse) -> list[Migration]:
+    from fcast import __version__
+
+    recorded = {version for (version,) in warehouse.fetchall(f"select version from {SCHEMA_MIGRATIONS.qualified_name}")}
+    if recorded and max(recorded) > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"{describe_target()} is at raw schema version {max(recorded)}, made by a newer fcast; this one knows "
+            f"versions up to {SCHEMA_VERSION}. Upgrade fcast (or point FCAST_DUCKDB_PATH / PGDATABASE elsewhere)."
+        )
+    pending = [migration for migration in MIGRATIONS if migration.version not in recorded]
+    for migration in pending:
+        for statement in migration.sql():
+            warehouse.execute(statement)
+        warehouse.insert_rows(
+            SCHEMA_MIGRATIONS,
+            [
+                {
+                    "version": migration.version,
+                    "description": migration.description,
+                    "applied_at": datetime.now(UTC).replace(tzinfo=None),
+                    "fcast_version": __version__,
+                }
+            ],
+        )
+    return pending
+
+
+def schema_version() -> int:
+    """The raw schema version of the warehouse (its latest recorded migration; 0 for one that records none)."""
+    with connect(read_only=True) as warehouse:
+        if not warehouse.table_exists(RAW_SCHEMA, SCHEMA_MIGRATIONS.name):
+            return 0
+        return int(
+            warehouse.fetchall(f"select coalesce(max(version), 0) from {SCHEMA_MIGRATIONS.qualified_name}")[0][0]
+        )
 
 
 def _ensure_updated_at_triggers(warehouse: Warehouse) -> None:

@@ -1,24 +1,71 @@
-"""The DDL of every table Python writes. dbt reads them as sources from the `raw` schema.
+"""The raw-table contract: every table Python writes, declared once, and the ordered migrations of the raw schema.
 
-Column types are the portable subset that DuckDB and PostgreSQL both accept. Later issues add
-their tables to RAW_TABLES; every command creates them all, empty and idempotently.
+Each `RawTable` names its columns with their portable SQL type (the subset DuckDB and PostgreSQL both
+accept) and a one-line description, the module that writes it, and its key. From these declarations:
+the database module creates the tables (`fcast.db.ensure_raw_tables`), `RawTable.row` / `RawTable.frame`
+shape rows by column name for `Warehouse.insert_rows`, and `sources_yaml()` generates dbt's one sources
+file, `models/staging/_raw__sources.yml` (`python -m fcast.raw_schema --write-sources`; a test checks
+that the committed file is what the declarations generate).
+
+A column added to a table that earlier warehouses already hold names its migration (`added_in`); the
+`MIGRATIONS` run in version order, once each, and `raw.schema_migrations` records them. The sections
+below follow the domains that write the tables: ingest, registry scan, probes and plans, training, chance.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 RAW_SCHEMA = "raw"
+SOURCES_FILE = Path("models") / "staging" / "_raw__sources.yml"
+WRITE_SOURCES_COMMAND = "python -m fcast.raw_schema --write-sources"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    description: str
+    added_in: int = 0  # the migration that adds it to warehouses made before it (0: there from the start)
+
+    @property
+    def base_type(self) -> str:
+        """The type without `not null` and `default ...` (what a cast needs)."""
+        return re.split(r"\s+(?:not null|default)\b", self.sql_type)[0].strip()
+
+    def default(self) -> tuple[bool, Any]:
+        """(True, value) when the column declares a default, else (False, None)."""
+        match = re.search(r"\bdefault\s+('(?:[^']|'')*'|[-\w.]+)", self.sql_type)
+        if not match:
+            return False, None
+        text = match.group(1)
+        return True, text[1:-1].replace("''", "'") if text.startswith("'") else _number(text)
+
+
+def _number(text: str) -> Any:
+    return None if text.lower() == "null" else float(text) if "." in text else int(text)
 
 
 @dataclass(frozen=True)
 class RawTable:
+    """A raw table. `columns` are given as (name, sql_type, description[, added_in]) tuples or `Column`s."""
+
     name: str
-    columns: tuple[tuple[str, str], ...]
+    columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     description: str = ""
+    written_by: str = ""  # the module (or modules) whose code writes its rows
+
+    def __post_init__(self) -> None:
+        columns = tuple(column if isinstance(column, Column) else Column(*column) for column in self.columns)
+        object.__setattr__(self, "columns", columns)
+        missing = set(self.primary_key) - {column.name for column in columns}
+        if missing:
+            raise ValueError(f"{self.qualified_name}: primary key names unknown columns {sorted(missing)}")
 
     @property
     def qualified_name(self) -> str:
@@ -26,27 +73,23 @@ class RawTable:
 
     @property
     def column_names(self) -> list[str]:
-        return [name for name, _ in self.columns]
+        return [column.name for column in self.columns]
 
-    def row(self, values: dict[str, Any]) -> tuple:
-        """A row in column order from values by column name; a column left out takes its declared default."""
+    def row(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A whole row by column name, in column order; a column left out takes its declared default."""
         unknown = set(values) - set(self.column_names)
         if unknown:
             raise KeyError(f"{self.qualified_name} has no column {', '.join(sorted(unknown))}")
-        row = []
-        for name, sql_type in self.columns:
-            if name in values:
-                row.append(values[name])
+        row = {}
+        for column in self.columns:
+            if column.name in values:
+                row[column.name] = values[column.name]
                 continue
-            default = re.search(r"\bdefault\s+('(?:[^']|'')*'|[-\w.]+)", sql_type)
-            if default:
-                text = default.group(1)
-                row.append(text[1:-1].replace("''", "'") if text.startswith("'") else _number(text))
-            elif "not null" in sql_type:
-                raise KeyError(f"{self.qualified_name}.{name} is not null and has no default: give a value")
-            else:
-                row.append(None)
-        return tuple(row)
+            has_default, default = column.default()
+            if not has_default and "not null" in column.sql_type:
+                raise KeyError(f"{self.qualified_name}.{column.name} is not null and has no default: give a value")
+            row[column.name] = default
+        return row
 
     def frame(self, frame: Any) -> Any:
         """A DataFrame of rows by column name in column order (many rows at once, for `insert_rows`); absent
@@ -54,60 +97,57 @@ class RawTable:
         unknown = set(frame.columns) - set(self.column_names)
         if unknown:
             raise KeyError(f"{self.qualified_name} has no column {', '.join(sorted(unknown))}")
+        if list(frame.columns) == self.column_names:
+            return frame.reset_index(drop=True)
         fill = self.row({name: None for name in frame.columns})  # the defaults of the absent columns
-        absent = {name: fill[i] for i, name in enumerate(self.column_names) if name not in frame.columns}
+        absent = {name: value for name, value in fill.items() if name not in frame.columns}
         return frame.assign(**absent)[self.column_names].reset_index(drop=True)
 
     def create_sql(self) -> str:
-        lines = [f"{name} {sql_type}" for name, sql_type in self.columns]
+        lines = [f"{column.name} {column.sql_type}" for column in self.columns]
         if self.primary_key:
             lines.append(f"primary key ({', '.join(self.primary_key)})")
         body = ",\n    ".join(lines)
         return f"create table if not exists {self.qualified_name} (\n    {body}\n)"
 
 
-def _number(text: str) -> Any:
-    return None if text.lower() == "null" else float(text) if "." in text else int(text)
+# --- Ingest (fcast ingest): lottery draws with their provenance, rejects, files, generic panels. ---
 
+_PROVENANCE = (
+    ("source_name", "text not null", "File name or URL the row came from."),
+    ("source_kind", "varchar(16) not null", "csv, json, html or panel."),
+    ("file_hash", "varchar(64) not null", "sha256 of the source file's bytes."),
+    ("source_row", "bigint not null", "Row of the record in its source (CSV line, JSON element)."),
+    ("original_record", "text not null", "The record exactly as read, as JSON text (extra columns included)."),
+    ("loaded_at", "timestamp not null", "UTC time the row was loaded."),
+)
+
+_DRAW = (
+    ("game_code", "varchar(32) not null", "Game code from the games seed (loto6, numbers3, ...)."),
+    ("draw_no", "bigint not null", "The draw number (回号)."),
+    ("draw_date", "date not null", "The draw date."),
+    ("numbers_json", "text not null", "Main numbers as a JSON array of integers (ascending for select games)."),
+    ("bonus_json", "text not null", "Bonus numbers as a JSON array (empty when the source had none)."),
+    ("draw_hash", "varchar(64) not null", "sha256 of the canonical draw (game, number, date, numbers, sorted bonus)."),
+)
 
 LOTTERY_DRAWS = RawTable(
     name="lottery_draws",
     description="Append-only: the first accepted statement of each draw, with its provenance.",
-    columns=(
-        ("game_code", "varchar(32) not null"),
-        ("draw_no", "bigint not null"),
-        ("draw_date", "date not null"),
-        ("numbers_json", "text not null"),
-        ("bonus_json", "text not null"),
-        ("draw_hash", "varchar(64) not null"),
-        ("source_name", "text not null"),
-        ("source_kind", "varchar(16) not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("source_row", "bigint not null"),
-        ("original_record", "text not null"),
-        ("loaded_at", "timestamp not null"),
-    ),
+    written_by="fcast.ingest.loader",
+    columns=(*_DRAW, *_PROVENANCE),
     primary_key=("game_code", "draw_no"),
 )
 
 LOTTERY_DRAW_CONFLICTS = RawTable(
     name="lottery_draw_conflicts",
     description="Re-statements of a known draw that disagree with the stored one: kept aside, never applied.",
+    written_by="fcast.ingest.loader",
     columns=(
-        ("game_code", "varchar(32) not null"),
-        ("draw_no", "bigint not null"),
-        ("draw_date", "date not null"),
-        ("numbers_json", "text not null"),
-        ("bonus_json", "text not null"),
-        ("draw_hash", "varchar(64) not null"),
-        ("stored_draw_hash", "varchar(64) not null"),
-        ("difference", "text not null"),
-        ("source_name", "text not null"),
-        ("source_kind", "varchar(16) not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("source_row", "bigint not null"),
-        ("original_record", "text not null"),
-        ("loaded_at", "timestamp not null"),
+        *_DRAW,
+        ("stored_draw_hash", "varchar(64) not null", "draw_hash of the stored statement this one disagrees with."),
+        ("difference", "text not null", "What differs from the stored draw (date, numbers, bonus), as text."),
+        *_PROVENANCE,
     ),
     primary_key=("game_code", "draw_no", "draw_hash"),
 )
@@ -115,16 +155,17 @@ LOTTERY_DRAW_CONFLICTS = RawTable(
 INGEST_REJECTS = RawTable(
     name="ingest_rejects",
     description="Rows that broke a rule (draws or panel rows), with file, row and rule; never dropped silently.",
+    written_by="fcast.ingest.loader, fcast.ingest.panel",
     columns=(
-        ("subject", "varchar(64) not null"),
-        ("source_name", "text not null"),
-        ("source_kind", "varchar(16) not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("source_row", "bigint not null"),
-        ("rule", "varchar(64) not null"),
-        ("message", "text not null"),
-        ("original_record", "text not null"),
-        ("loaded_at", "timestamp not null"),
+        ("subject", "varchar(64) not null", "What the file was loaded into: a game code or a panel dataset name."),
+        ("source_name", "text not null", "File name or URL the row came from."),
+        ("source_kind", "varchar(16) not null", "csv, json, html or panel."),
+        ("file_hash", "varchar(64) not null", "sha256 of the source file's bytes."),
+        ("source_row", "bigint not null", "Row of the rejected record in its source."),
+        ("rule", "varchar(64) not null", "Id of the ingest rule the row broke."),
+        ("message", "text not null", "What is wrong with the row and how to fix it."),
+        ("original_record", "text not null", "The record exactly as read, as JSON text."),
+        ("loaded_at", "timestamp not null", "UTC time the file was loaded."),
     ),
     primary_key=("file_hash", "subject", "source_row", "rule"),
 )
@@ -132,84 +173,87 @@ INGEST_REJECTS = RawTable(
 INGEST_FILES = RawTable(
     name="ingest_files",
     description="One row per distinct file (by content hash) and subject, with what its first load did.",
+    written_by="fcast.ingest.loader, fcast.ingest.panel",
     columns=(
-        ("file_hash", "varchar(64) not null"),
-        ("subject", "varchar(64) not null"),
-        ("source_name", "text not null"),
-        ("source_kind", "varchar(16) not null"),
-        ("records_read", "bigint not null"),
-        ("rows_added", "bigint not null"),
-        ("rows_already_known", "bigint not null"),
-        ("rows_rejected", "bigint not null"),
-        ("rows_conflicting", "bigint not null"),
-        ("loaded_at", "timestamp not null"),
+        ("file_hash", "varchar(64) not null", "sha256 of the file's bytes."),
+        ("subject", "varchar(64) not null", "What the file was loaded into: a game code or a panel dataset name."),
+        ("source_name", "text not null", "File name or URL."),
+        ("source_kind", "varchar(16) not null", "csv, json, html or panel."),
+        ("records_read", "bigint not null", "Records read from the file."),
+        ("rows_added", "bigint not null", "Rows the first load added."),
+        ("rows_already_known", "bigint not null", "Rows identical to stored ones (skipped)."),
+        ("rows_rejected", "bigint not null", "Rows that broke a rule (see ingest_rejects)."),
+        ("rows_conflicting", "bigint not null", "Rows that disagreed with a stored draw (see lottery_draw_conflicts)."),
+        ("loaded_at", "timestamp not null", "UTC time of the first load."),
     ),
     primary_key=("file_hash", "subject"),
-)
-
-# Added by migration 0004: the timestamp of a date panel's ds (its grid index) and how a gap row was filled.
-PANEL_OBSERVATION_TIME_COLUMNS = (
-    ("ds_time", "timestamp"),
-    ("filled_by", "varchar(32) default ''"),  # '' for a row of the file, else the fill method (interpolate, ...)
 )
 
 PANEL_DATASETS = RawTable(
     name="panel_datasets",
     description="One row per panel dataset: its time axis (integer steps, or dates at a pandas frequency with the "
     "grid origin), the season length of its seasonal naive baseline, and where each came from.",
+    written_by="fcast.ingest.panel",
     columns=(
-        ("dataset_name", "varchar(64) not null"),
-        ("time_kind", "varchar(16) not null"),
-        ("freq", "varchar(32) not null"),
-        ("freq_source", "varchar(16) not null"),
-        ("origin_time", "timestamp"),
-        ("season_length", "integer not null"),
-        ("season_length_source", "varchar(16) not null"),
-        ("gap_policy", "varchar(32) not null"),
-        ("source_name", "text not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("updated_at", "timestamp not null"),
+        ("dataset_name", "varchar(64) not null", "The panel dataset (its upload name)."),
+        ("time_kind", "varchar(16) not null", "integer (ds counts steps) or date (ds indexes a date grid)."),
+        ("freq", "varchar(32) not null", "The pandas frequency of the axis (an integer step for integer panels)."),
+        ("freq_source", "varchar(16) not null", "declared (given at ingest) or inferred (from the data)."),
+        ("origin_time", "timestamp", "The date of ds = 0 on a date axis; null for integer panels."),
+        ("season_length", "integer not null", "Season length of the seasonal naive baseline."),
+        ("season_length_source", "varchar(16) not null", "declared (given at ingest) or from_freq (from the axis)."),
+        ("gap_policy", "varchar(32) not null", "reject, ffill, bfill, interpolate or value:<number>."),
+        ("source_name", "text not null", "File name of the latest upload."),
+        ("file_hash", "varchar(64) not null", "sha256 of the latest upload's bytes."),
+        ("updated_at", "timestamp not null", "UTC time of the latest upload."),
     ),
     primary_key=("dataset_name",),
 )
 
 PANEL_OBSERVATIONS = RawTable(
     name="panel_observations",
-    description="Generic unique_id/ds/y panels uploaded as datasets of their own.",
+    description="Generic unique_id/ds/y panels, one dataset per upload name; ds is the position on the dataset's "
+    "time axis, ds_time the timestamp of a date panel, filled_by the method that filled a gap row.",
+    written_by="fcast.ingest.panel",
     columns=(
-        ("dataset_name", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("ds", "bigint not null"),
-        ("ds_date", "date"),
-        ("y", "float8 not null"),
-        ("source_name", "text not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("source_row", "bigint not null"),  # 0 for a row fcast filled into a gap
-        ("loaded_at", "timestamp not null"),
-        *PANEL_OBSERVATION_TIME_COLUMNS,
+        ("dataset_name", "varchar(64) not null", "The panel dataset (its upload name)."),
+        ("unique_id", "varchar(128) not null", "The series."),
+        ("ds", "bigint not null", "Position on the dataset's time axis (an integer step)."),
+        ("ds_date", "date", "The day of ds_time on a date axis; null for integer panels."),
+        ("y", "float8 not null", "The observed (or filled) value."),
+        ("source_name", "text not null", "File name the row came from."),
+        ("file_hash", "varchar(64) not null", "sha256 of the file's bytes."),
+        ("source_row", "bigint not null", "Row in the file; 0 for a row fcast filled into a gap."),
+        ("loaded_at", "timestamp not null", "UTC time the row was loaded."),
+        ("ds_time", "timestamp", "The timestamp of ds on a date axis; null for integer panels.", 4),
+        (
+            "filled_by",
+            "varchar(32) default ''",
+            "'' for a row of the file, else the fill method (interpolate, ...).",
+            4,
+        ),
     ),
     primary_key=("dataset_name", "unique_id", "ds"),
 )
 
-PANEL_EXOGENOUS_TIME_COLUMNS = (("ds_time", "timestamp"),)  # migration 0004: the date of a date panel's ds
-
 PANEL_EXOGENOUS = RawTable(
     name="panel_exogenous",
-    description="Exogenous columns of a panel (hist_/stat_/fut_ prefixed), one row per value.",
+    description="Exogenous values of the panels (hist_/stat_/fut_ prefixed columns), one row per value.",
+    written_by="fcast.ingest.panel",
     columns=(
-        ("dataset_name", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("ds", "bigint not null"),
-        ("feature_name", "varchar(128) not null"),
-        ("feature_value", "float8 not null"),
-        ("file_hash", "varchar(64) not null"),
-        ("loaded_at", "timestamp not null"),
-        *PANEL_EXOGENOUS_TIME_COLUMNS,
+        ("dataset_name", "varchar(64) not null", "The panel dataset."),
+        ("unique_id", "varchar(128) not null", "The series."),
+        ("ds", "bigint not null", "Position on the dataset's time axis."),
+        ("feature_name", "varchar(128) not null", "The column name with its prefix (hist_, stat_, fut_)."),
+        ("feature_value", "float8 not null", "The value."),
+        ("file_hash", "varchar(64) not null", "sha256 of the file's bytes."),
+        ("loaded_at", "timestamp not null", "UTC time the row was loaded."),
+        ("ds_time", "timestamp", "The timestamp of ds on a date axis; null for integer panels.", 4),
     ),
     primary_key=("dataset_name", "unique_id", "ds", "feature_name"),
 )
 
-RAW_TABLES: tuple[RawTable, ...] = (
+INGEST_TABLES: tuple[RawTable, ...] = (
     LOTTERY_DRAWS,
     LOTTERY_DRAW_CONFLICTS,
     INGEST_REJECTS,
@@ -222,41 +266,54 @@ RAW_TABLES: tuple[RawTable, ...] = (
 
 # --- Spec registry (fcast registry scan). Every fact is keyed by the environment key. ---
 
+_ENV_KEY = (
+    "env_key",
+    "varchar(200) not null",
+    "Environment key of the scan, e.g. neuralforecast==3.3.0|py3.11.7|torch2.13.0|cpu.",
+)
+_LIBRARY = ("library", "varchar(64) not null", "The scanned library (neuralforecast, ...).")
+_BUILD = (
+    ("can_build", "boolean not null", "Whether the class could be instantiated in the scan."),
+    ("build_error", "text not null", "The error when it could not; '' otherwise."),
+)
+
 REGISTRY_ENVIRONMENTS = RawTable(
     name="registry_environments",
     description="One row per scanned environment: a library version with the Python, torch and accelerator.",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("library_version", "varchar(64) not null"),
-        ("version_sort_key", "varchar(64) not null"),
-        ("python_version", "varchar(32) not null"),
-        ("torch_version", "varchar(64) not null"),
-        ("accelerator", "varchar(128) not null"),
-        ("interpreter", "text not null"),
-        ("scanner_version", "varchar(32) not null"),
-        ("status", "varchar(16) not null"),
-        ("error", "text not null"),
-        ("duration_seconds", "float8 not null"),
-        ("scanned_at", "timestamp not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("library_version", "varchar(64) not null", "The library's installed version ('' when not installed)."),
+        ("version_sort_key", "varchar(64) not null", "Zero-padded version that sorts correctly (00003.00003.00000)."),
+        ("python_version", "varchar(32) not null", "The interpreter's Python version."),
+        ("torch_version", "varchar(64) not null", "The installed torch version."),
+        ("accelerator", "varchar(128) not null", "cpu, or the GPU the environment sees."),
+        ("interpreter", "text not null", "Path of the Python interpreter that ran the scan."),
+        ("scanner_version", "varchar(32) not null", "Version of fcast's scanner (a new one rescans)."),
+        ("status", "varchar(16) not null", "scanned, not_installed or failed."),
+        ("error", "text not null", "Why the scan failed; '' otherwise."),
+        ("duration_seconds", "float8 not null", "How long the scan took."),
+        ("scanned_at", "timestamp not null", "UTC time of the scan."),
     ),
     primary_key=("env_key",),
 )
 
 REGISTRY_SYMBOLS = RawTable(
     name="registry_symbols",
-    description="Modules, classes, functions, methods of a scanned library.",
+    description="Modules, classes, functions and methods of a scanned library.",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("symbol", "varchar(400) not null"),
-        ("module", "varchar(300) not null"),
-        ("qualname", "varchar(300) not null"),
-        ("kind", "varchar(16) not null"),
-        ("parent_symbol", "varchar(400) not null"),
-        ("is_public", "boolean not null"),
-        ("summary", "text not null"),
-        ("import_error", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("symbol", "varchar(400) not null", "Dotted path of the symbol (module.qualname)."),
+        ("module", "varchar(300) not null", "The module that defines it."),
+        ("qualname", "varchar(300) not null", "Its qualified name inside the module."),
+        ("kind", "varchar(16) not null", "module, class, function or method."),
+        ("parent_symbol", "varchar(400) not null", "The enclosing module or class; '' for a top-level module."),
+        ("is_public", "boolean not null", "Whether the name is public (no leading underscore)."),
+        ("summary", "text not null", "First line of its docstring."),
+        ("import_error", "text not null", "The error when the module could not be imported; '' otherwise."),
     ),
     primary_key=("env_key", "symbol"),
 )
@@ -264,20 +321,21 @@ REGISTRY_SYMBOLS = RawTable(
 REGISTRY_PARAMETERS = RawTable(
     name="registry_parameters",
     description="Every parameter of every scanned callable: position, kind, default, types and description.",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("symbol", "varchar(400) not null"),
-        ("parameter", "varchar(200) not null"),
-        ("position", "integer not null"),
-        ("kind", "varchar(32) not null"),
-        ("required", "boolean not null"),
-        ("has_default", "boolean not null"),
-        ("default_repr", "text not null"),
-        ("annotation", "text not null"),
-        ("normalized_type", "varchar(300) not null"),
-        ("type_source", "varchar(32) not null"),
-        ("description", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("symbol", "varchar(400) not null", "The callable (a class means its constructor)."),
+        ("parameter", "varchar(200) not null", "The parameter's name."),
+        ("position", "integer not null", "Its position in the signature, from 0."),
+        ("kind", "varchar(32) not null", "Python's parameter kind (POSITIONAL_OR_KEYWORD, KEYWORD_ONLY, ...)."),
+        ("required", "boolean not null", "Whether a caller must give it."),
+        ("has_default", "boolean not null", "Whether the signature gives it a default."),
+        ("default_repr", "text not null", "repr() of the default; '' when there is none."),
+        ("annotation", "text not null", "The annotation as written; '' when there is none."),
+        ("normalized_type", "varchar(300) not null", "The type fcast reads from the annotation or the docstring."),
+        ("type_source", "varchar(32) not null", "Where normalized_type came from (annotation, docstring, default)."),
+        ("description", "text not null", "The parameter's description from the docstring."),
     ),
     primary_key=("env_key", "symbol", "parameter"),
 )
@@ -285,13 +343,14 @@ REGISTRY_PARAMETERS = RawTable(
 REGISTRY_ALLOWED_VALUES = RawTable(
     name="registry_allowed_values",
     description="Allowed values of a parameter and where each came from (Literal, docstring, library check).",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("symbol", "varchar(400) not null"),
-        ("parameter", "varchar(200) not null"),
-        ("allowed_value", "varchar(300) not null"),
-        ("value_source", "varchar(300) not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("symbol", "varchar(400) not null", "The callable."),
+        ("parameter", "varchar(200) not null", "The parameter."),
+        ("allowed_value", "varchar(300) not null", "One allowed value, as text."),
+        ("value_source", "varchar(300) not null", "Where it came from (literal, docstring, library_check:...)."),
     ),
     primary_key=("env_key", "symbol", "parameter", "allowed_value", "value_source"),
 )
@@ -299,22 +358,22 @@ REGISTRY_ALLOWED_VALUES = RawTable(
 REGISTRY_MODEL_CAPABILITIES = RawTable(
     name="registry_model_capabilities",
     description="Capability flags per model class (scope class) and where an argument changes them (scope instance).",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("model_class", "varchar(128) not null"),
-        ("scope", "varchar(16) not null"),
-        ("argument", "varchar(128) not null"),
-        ("argument_value", "varchar(128) not null"),
-        ("exogenous_futr", "boolean not null"),
-        ("exogenous_hist", "boolean not null"),
-        ("exogenous_stat", "boolean not null"),
-        ("exogenous_cat", "boolean not null"),
-        ("multivariate", "boolean not null"),
-        ("recurrent", "boolean not null"),
-        ("auto_class", "varchar(128) not null"),
-        ("can_build", "boolean not null"),
-        ("build_error", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("model_class", "varchar(128) not null", "The model class."),
+        ("scope", "varchar(16) not null", "class (the class's flags) or instance (flags with one argument set)."),
+        ("argument", "varchar(128) not null", "The constructor argument that changes the flags; '' for scope class."),
+        ("argument_value", "varchar(128) not null", "Its value; '' for scope class."),
+        ("exogenous_futr", "boolean not null", "Accepts future exogenous features (futr_exog_list)."),
+        ("exogenous_hist", "boolean not null", "Accepts historic exogenous features (hist_exog_list)."),
+        ("exogenous_stat", "boolean not null", "Accepts static exogenous features (stat_exog_list)."),
+        ("exogenous_cat", "boolean not null", "Accepts categorical exogenous features."),
+        ("multivariate", "boolean not null", "Models all series jointly (n_series)."),
+        ("recurrent", "boolean not null", "A recurrent model."),
+        ("auto_class", "varchar(128) not null", "Its Auto class (AutoNHITS, ...); '' when there is none."),
+        *_BUILD,
     ),
     primary_key=("env_key", "model_class", "scope", "argument", "argument_value"),
 )
@@ -322,19 +381,23 @@ REGISTRY_MODEL_CAPABILITIES = RawTable(
 REGISTRY_LOSSES = RawTable(
     name="registry_losses",
     description="Every loss class (and distribution variant): family, outputs, whether it can train or validate.",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("loss_class", "varchar(128) not null"),
-        ("loss_variant", "varchar(128) not null"),
-        ("family", "varchar(48) not null"),
-        ("outputs", "varchar(32) not null"),
-        ("output_names", "text not null"),
-        ("is_distribution_output", "boolean not null"),
-        ("can_build", "boolean not null"),
-        ("build_error", "text not null"),
-        ("trainable", "boolean not null"),
-        ("training_error", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("loss_class", "varchar(128) not null", "The loss class (MAE, DistributionLoss, ...)."),
+        (
+            "loss_variant",
+            "varchar(128) not null",
+            "The variant of the class, e.g. distribution=Normal; '' for a plain loss.",
+        ),
+        ("family", "varchar(48) not null", "The loss family (point, probabilistic_parametric, ...)."),
+        ("outputs", "varchar(32) not null", "What the model outputs with it (point, distribution_parameters, ...)."),
+        ("output_names", "text not null", "The names of those outputs, as JSON."),
+        ("is_distribution_output", "boolean not null", "Whether the outputs are a distribution's parameters."),
+        *_BUILD,
+        ("trainable", "boolean not null", "Whether a model trained with it in the scan's check."),
+        ("training_error", "text not null", "The error when it did not; '' otherwise."),
     ),
     primary_key=("env_key", "loss_class", "loss_variant"),
 )
@@ -342,15 +405,20 @@ REGISTRY_LOSSES = RawTable(
 REGISTRY_MODEL_LOSSES = RawTable(
     name="registry_model_losses",
     description="Declared model x loss compatibility: whether the model's constructor accepts the loss.",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("model_class", "varchar(128) not null"),
-        ("loss_class", "varchar(128) not null"),
-        ("loss_variant", "varchar(128) not null"),
-        ("role", "varchar(16) not null"),
-        ("accepted", "boolean not null"),
-        ("error", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("model_class", "varchar(128) not null", "The model class."),
+        ("loss_class", "varchar(128) not null", "The loss class."),
+        (
+            "loss_variant",
+            "varchar(128) not null",
+            "The variant of the class, e.g. distribution=Normal; '' for a plain loss.",
+        ),
+        ("role", "varchar(16) not null", "loss (training) or valid_loss (validation)."),
+        ("accepted", "boolean not null", "Whether the constructor accepted it."),
+        ("error", "text not null", "The error when it did not; '' otherwise."),
     ),
     primary_key=("env_key", "model_class", "loss_class", "loss_variant", "role"),
 )
@@ -358,15 +426,16 @@ REGISTRY_MODEL_LOSSES = RawTable(
 REGISTRY_SEARCH_SPACES = RawTable(
     name="registry_search_spaces",
     description="Default search space of every Auto model, per backend (optuna read with a recording trial).",
+    written_by="fcast.registry.scan",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("library", "varchar(64) not null"),
-        ("auto_class", "varchar(128) not null"),
-        ("model_class", "varchar(128) not null"),
-        ("backend", "varchar(16) not null"),
-        ("parameter", "varchar(128) not null"),
-        ("sampler", "varchar(48) not null"),
-        ("spec_json", "text not null"),
+        _ENV_KEY,
+        _LIBRARY,
+        ("auto_class", "varchar(128) not null", "The Auto class."),
+        ("model_class", "varchar(128) not null", "The model class it searches."),
+        ("backend", "varchar(16) not null", "optuna or ray."),
+        ("parameter", "varchar(128) not null", "The searched parameter."),
+        ("sampler", "varchar(48) not null", "How it is sampled (choice, uniform, ...); error when unreadable."),
+        ("spec_json", "text not null", "The sampler's arguments as JSON."),
     ),
     primary_key=("env_key", "auto_class", "backend", "parameter"),
 )
@@ -381,83 +450,91 @@ REGISTRY_TABLES: tuple[RawTable, ...] = (
     REGISTRY_MODEL_LOSSES,
     REGISTRY_SEARCH_SPACES,
 )
-RAW_TABLES = RAW_TABLES + REGISTRY_TABLES
 
 
-# --- Probes (fcast registry probe) and run plans (fcast validate). ---
-
-# What a probe asked and saw beyond its outcome (added by migration 0003).
-PROBE_OBSERVATION_COLUMNS = (
-    ("question", "varchar(16) default 'effect'"),  # effect (against its baseline) or runs (does the call run)
-    ("outcome_reason", "text default ''"),  # why the outcome says what it says (the rule behind ignored & co)
-    ("observed_differences", "varchar(200) default ''"),  # what differed from the baseline: forecast, train_loss, ...
-    ("library_warnings", "text default ''"),  # the library's warnings during the call, one per line
-    ("probe_version", "varchar(8) default '1'"),  # fcast.probe.definitions.PROBE_VERSION of the definition
-)
-# The context that decides a probe's outcome (added by migration 0003): data shape, horizon, steps, losses.
-PROBE_CONTEXT_COLUMNS = (
-    ("series_count", "integer"),
-    ("series_length", "integer"),
-    ("horizon", "integer"),
-    ("input_size", "integer"),
-    ("max_steps", "integer"),
-    ("windows_batch_size", "integer"),
-    ("loss_label", "varchar(200) default ''"),
-    ("valid_loss_label", "varchar(200) default ''"),
-    ("val_size", "integer"),
-    ("exogenous_kinds", "varchar(32) default ''"),
-    ("context_label", "text default ''"),
-)
+# --- Probes (fcast registry probe, and plan rehearsals) and run plans (fcast validate). ---
 
 REGISTRY_PROBES = RawTable(
     name="registry_probes",
-    description="One row per probe run: a real call of the library with exact arguments, and its outcome.",
+    description="One row per probe run (env_key, probe_id): a real call of the library with exact arguments, its "
+    "outcome, and how far its output moved from the baseline probe without that argument.",
+    written_by="fcast.probe.runner, fcast.plans.rehearse",
     columns=(
-        ("env_key", "varchar(200) not null"),
-        ("probe_id", "varchar(64) not null"),
-        ("library", "varchar(64) not null"),
-        ("model_class", "varchar(128) not null"),
-        ("method", "varchar(64) not null"),
-        ("argument", "varchar(200) not null"),
-        ("value_label", "varchar(300) not null"),
-        ("baseline_probe_id", "varchar(64) not null"),
-        ("spec_json", "text not null"),
-        ("outcome", "varchar(16) not null"),
-        ("error_type", "varchar(128) not null"),
-        ("error_message", "text not null"),
-        ("duration_seconds", "float8 not null"),
-        ("output_rows", "bigint not null"),
-        ("output_columns", "text not null"),
-        ("max_abs_diff_from_baseline", "float8"),
-        ("tolerance", "float8 not null"),
-        ("probed_at", "timestamp not null"),
-        ("probe_kind", "varchar(16) default 'library'"),  # library (the probe matrix) or plan (a rehearsal)
-        ("failed_stage", "varchar(32) default ''"),  # the trainer stage a plan rehearsal failed in
-        *PROBE_OBSERVATION_COLUMNS,
-        *PROBE_CONTEXT_COLUMNS,
+        ("env_key", "varchar(200) not null", "Environment key of the registry scan the probe ran in."),
+        ("probe_id", "varchar(64) not null", "Hash of the probe's spec."),
+        ("library", "varchar(64) not null", "The probed library."),
+        ("model_class", "varchar(128) not null", "The model class called."),
+        ("method", "varchar(64) not null", "What was called (fit, cross_validation, ...; plan for a rehearsal)."),
+        (
+            "argument",
+            "varchar(200) not null",
+            "The argument under test ('' for a baseline; the plan id in a rehearsal).",
+        ),
+        ("value_label", "varchar(300) not null", "The value given to it, as text (the run name in a rehearsal)."),
+        ("baseline_probe_id", "varchar(64) not null", "The probe without that argument; '' for a baseline."),
+        ("spec_json", "text not null", "The probe's exact spec as JSON."),
+        (
+            "outcome",
+            "varchar(16) not null",
+            "ok, raised, ignored, unchanged, baseline, not_observable, nan_output, timeout or crashed.",
+        ),
+        ("error_type", "varchar(128) not null", "The exception class when the call raised; '' otherwise."),
+        ("error_message", "text not null", "The exception message when the call raised; '' otherwise."),
+        ("duration_seconds", "float8 not null", "How long the call took."),
+        ("output_rows", "bigint not null", "Rows of the call's output frame."),
+        ("output_columns", "text not null", "Columns of the output frame, as JSON."),
+        (
+            "max_abs_diff_from_baseline",
+            "float8",
+            "Largest absolute difference from the baseline's output; null if none.",
+        ),
+        ("tolerance", "float8 not null", "Differences up to this count as unchanged."),
+        ("probed_at", "timestamp not null", "UTC time of the probe."),
+        ("probe_kind", "varchar(16) default 'library'", "library (the probe matrix) or plan (a rehearsal).", 1),
+        ("failed_stage", "varchar(32) default ''", "The trainer stage a plan rehearsal failed in; '' otherwise.", 2),
+        ("question", "varchar(16) default 'effect'", "effect (against its baseline) or runs (does the call run).", 3),
+        ("outcome_reason", "text default ''", "Why the outcome says what it says (the rule behind ignored & co).", 3),
+        ("observed_differences", "varchar(200) default ''", "What differed from the baseline: forecast, ...", 3),
+        ("library_warnings", "text default ''", "The library's warnings during the call, one per line.", 3),
+        ("probe_version", "varchar(8) default '1'", "fcast.probe.definitions.PROBE_VERSION of the definition.", 3),
+        ("series_count", "integer", "Series in the probe's data.", 3),
+        ("series_length", "integer", "Length of each series in the probe's data.", 3),
+        ("horizon", "integer", "The forecast horizon h.", 3),
+        ("input_size", "integer", "The model's input_size.", 3),
+        ("max_steps", "integer", "Training steps.", 3),
+        ("windows_batch_size", "integer", "The model's windows_batch_size.", 3),
+        ("loss_label", "varchar(200) default ''", "The training loss, as a label.", 3),
+        ("valid_loss_label", "varchar(200) default ''", "The validation loss, as a label.", 3),
+        ("val_size", "integer", "Validation size of the fit.", 3),
+        ("exogenous_kinds", "varchar(32) default ''", "Exogenous kinds the data carried (futr,hist,stat).", 3),
+        ("context_label", "text default ''", "The whole context above as one readable label.", 3),
     ),
     primary_key=("env_key", "probe_id"),
 )
 
+_PLAN_ID = ("plan_id", "varchar(64) not null", "Hash of the plan row's spec.")
+_VALIDATION_ENV_KEY = ("env_key", "varchar(200) not null", "The environment it was validated against.")
 
 RUN_PLANS = RawTable(
     name="run_plans",
-    description="Run plans: one row per model run with its exact arguments (the YAML plan format, as rows).",
+    description="Run plans, one row per plan row (plan_id is a hash of its spec), with its exact arguments "
+    "(the YAML plan format, as rows).",
+    written_by="fcast.plans.validate",
     columns=(
-        ("plan_id", "varchar(64) not null"),
-        ("plan_name", "varchar(200) not null"),
-        ("plan_source", "text not null"),
-        ("row_index", "integer not null"),
-        ("run_name", "varchar(200) not null"),
-        ("dataset", "varchar(64) not null"),
-        ("series_selector", "varchar(64) not null"),
-        ("model_class", "varchar(128) not null"),
-        ("loss_class", "varchar(128) not null"),
-        ("valid_loss_class", "varchar(128) not null"),
-        ("horizon", "integer not null"),
-        ("backend", "varchar(16) not null"),
-        ("spec_json", "text not null"),
-        ("created_at", "timestamp not null"),
+        _PLAN_ID,
+        ("plan_name", "varchar(200) not null", "The plan the row belongs to."),
+        ("plan_source", "text not null", "The plan file (or where the plan came from)."),
+        ("row_index", "integer not null", "Position of the row in its plan, from 0."),
+        ("run_name", "varchar(200) not null", "The row's run name."),
+        ("dataset", "varchar(64) not null", "The dataset it trains on: a game code or a panel dataset name."),
+        ("series_selector", "varchar(64) not null", "Which series of the dataset (all, one unique_id, ...)."),
+        ("model_class", "varchar(128) not null", "The model class."),
+        ("loss_class", "varchar(128) not null", "The training loss class; '' for the model's default."),
+        ("valid_loss_class", "varchar(128) not null", "The validation loss class; '' for the default."),
+        ("horizon", "integer not null", "The forecast horizon h."),
+        ("backend", "varchar(16) not null", "How it trains: a plain fit, optuna or ray."),
+        ("spec_json", "text not null", "The row's whole spec as JSON."),
+        ("created_at", "timestamp not null", "UTC time the row was stored."),
     ),
     primary_key=("plan_id",),
 )
@@ -465,13 +542,14 @@ RUN_PLANS = RawTable(
 PLAN_VALIDATIONS = RawTable(
     name="plan_validations",
     description="Each validation of a plan row against one environment key: valid or rejected.",
+    written_by="fcast.plans.validate",
     columns=(
-        ("plan_id", "varchar(64) not null"),
-        ("env_key", "varchar(200) not null"),
-        ("status", "varchar(16) not null"),
-        ("violations", "integer not null"),
-        ("warnings", "integer not null"),
-        ("validated_at", "timestamp not null"),
+        _PLAN_ID,
+        _VALIDATION_ENV_KEY,
+        ("status", "varchar(16) not null", "valid or rejected."),
+        ("violations", "integer not null", "Errors found (each in plan_violations)."),
+        ("warnings", "integer not null", "Warnings found (each in plan_violations)."),
+        ("validated_at", "timestamp not null", "UTC time of the validation."),
     ),
     primary_key=("plan_id", "env_key"),
 )
@@ -479,70 +557,74 @@ PLAN_VALIDATIONS = RawTable(
 PLAN_VIOLATIONS = RawTable(
     name="plan_violations",
     description="Every violation found in a plan row, with what to change and the evidence.",
+    written_by="fcast.plans.validate",
     columns=(
-        ("plan_id", "varchar(64) not null"),
-        ("env_key", "varchar(200) not null"),
-        ("rule", "varchar(64) not null"),
-        ("field", "varchar(200) not null"),
-        ("severity", "varchar(16) not null"),
-        ("message", "text not null"),
-        ("suggestion", "text not null"),
-        ("evidence_kind", "varchar(32) not null"),
-        ("evidence", "text not null"),
+        _PLAN_ID,
+        _VALIDATION_ENV_KEY,
+        ("rule", "varchar(64) not null", "Id of the validation rule."),
+        ("field", "varchar(200) not null", "The plan field it is about."),
+        ("severity", "varchar(16) not null", "error or warning."),
+        ("message", "text not null", "What is wrong."),
+        ("suggestion", "text not null", "What to change."),
+        ("evidence_kind", "varchar(32) not null", "What backs it: rule, a registry fact or a probe."),
+        ("evidence", "text not null", "The evidence itself (the fact, or the probe id)."),
     ),
     primary_key=("plan_id", "env_key", "rule", "field"),
 )
 
 PROBE_AND_PLAN_TABLES: tuple[RawTable, ...] = (REGISTRY_PROBES, RUN_PLANS, PLAN_VALIDATIONS, PLAN_VIOLATIONS)
-RAW_TABLES = RAW_TABLES + PROBE_AND_PLAN_TABLES
 
 
 # --- Training (fcast train / retrain / predict): runs, metrics, forecasts, resources, the model store. ---
 
 RUN_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "FAILED")
 
+_RUN_ID = ("run_id", "varchar(64) not null", "The run (nf_model_runs.run_id).")
+
 NF_MODEL_RUNS = RawTable(
     name="nf_model_runs",
-    description="One row per training, retraining or prediction run: its exact inputs, status, heartbeat and results.",
+    description="One row per training, retraining or prediction run: the plan row it ran, its exact inputs "
+    "(series, data version, seed, environment key), status, heartbeat and results.",
+    written_by="fcast.train.runs",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("created_at", "timestamp not null"),
-        ("updated_at", "timestamp not null"),
-        ("run_kind", "varchar(16) not null"),
-        ("parent_run_id", "varchar(64) not null"),
-        ("plan_id", "varchar(64) not null"),
-        ("plan_name", "varchar(200) not null"),
-        ("run_name", "varchar(200) not null"),
-        ("table_name", "varchar(200) not null"),
-        ("loto", "varchar(64) not null"),
-        ("series_selector", "varchar(64) not null"),
-        ("unique_ids", "text not null"),
-        ("model_name", "varchar(128) not null"),
-        ("backend", "varchar(16) not null"),
-        ("horizon", "integer not null"),
-        ("loss", "varchar(128) not null"),
-        ("optimization_config", "text not null"),
-        ("search_space", "text not null"),
-        ("status", "varchar(16) not null"),
-        ("start_time", "timestamp"),
-        ("end_time", "timestamp"),
-        ("duration_seconds", "float8"),
-        ("metrics", "text not null"),
-        ("best_params", "text not null"),
-        ("resource_summary", "text not null"),
-        ("logs", "text not null"),
-        ("error_type", "varchar(128) not null"),
-        ("error_message", "text not null"),
-        ("mlflow_run_id", "varchar(64) not null"),
-        ("env_key", "varchar(200) not null"),
-        ("data_version", "varchar(64) not null"),
-        ("train_rows", "bigint not null"),
-        ("last_ds", "bigint"),
-        ("random_seed", "bigint not null"),
-        ("accelerator", "varchar(128) not null"),
-        ("host", "varchar(200) not null"),
-        ("pid", "bigint not null"),
-        ("heartbeat_at", "timestamp not null"),
+        ("run_id", "varchar(64) not null", "The run's id (a uuid4 hex)."),
+        ("created_at", "timestamp not null", "UTC time the run was recorded (PENDING)."),
+        ("updated_at", "timestamp not null", "UTC time of the row's latest change."),
+        ("run_kind", "varchar(16) not null", "train, retrain or predict."),
+        ("parent_run_id", "varchar(64) not null", "The run a retrain or prediction started from; '' for train."),
+        ("plan_id", "varchar(64) not null", "The plan row it ran (run_plans.plan_id)."),
+        ("plan_name", "varchar(200) not null", "The plan the row belongs to."),
+        ("run_name", "varchar(200) not null", "The plan row's run name."),
+        ("table_name", "varchar(200) not null", "The mart the training frame was read from."),
+        ("loto", "varchar(64) not null", "The dataset: a game code or a panel dataset name (seed 000's name)."),
+        ("series_selector", "varchar(64) not null", "Which series of the dataset the plan row chose."),
+        ("unique_ids", "text not null", "The series trained on, as a JSON array."),
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("backend", "varchar(16) not null", "How it trained: a plain fit, optuna or ray."),
+        ("horizon", "integer not null", "The forecast horizon h."),
+        ("loss", "varchar(128) not null", "The training loss, as a label."),
+        ("optimization_config", "text not null", "The model and fit arguments, as JSON."),
+        ("search_space", "text not null", "The search space of an Auto run, as JSON ({} otherwise)."),
+        ("status", "varchar(16) not null", "PENDING, RUNNING, COMPLETED or FAILED."),
+        ("start_time", "timestamp", "UTC time the work started; null while PENDING."),
+        ("end_time", "timestamp", "UTC time the work ended; null until then."),
+        ("duration_seconds", "float8", "end_time - start_time in seconds; null until the end."),
+        ("metrics", "text not null", "Summary metrics over every series and window, as JSON."),
+        ("best_params", "text not null", "The best configuration of a search, as JSON ({} otherwise)."),
+        ("resource_summary", "text not null", "The run's resource summary, as JSON."),
+        ("logs", "text not null", "The run's log lines."),
+        ("error_type", "varchar(128) not null", "The exception class of a FAILED run; '' otherwise."),
+        ("error_message", "text not null", "Its message; '' otherwise."),
+        ("mlflow_run_id", "varchar(64) not null", "The MLflow run, when MLflow tracking is on; '' otherwise."),
+        ("env_key", "varchar(200) not null", "Environment key of the library it trained with."),
+        ("data_version", "varchar(64) not null", "Hash of the training frames (df, static_df, futr_df)."),
+        ("train_rows", "bigint not null", "Rows of the training frame."),
+        ("last_ds", "bigint", "The last ds trained on."),
+        ("random_seed", "bigint not null", "The seed the model was built with."),
+        ("accelerator", "varchar(128) not null", "cpu, or the GPU it trained on."),
+        ("host", "varchar(200) not null", "The machine that ran it."),
+        ("pid", "bigint not null", "The process that ran it (to find stale runs)."),
+        ("heartbeat_at", "timestamp not null", "UTC time of its latest heartbeat (a run that stops beating is stale)."),
     ),
     primary_key=("run_id",),
 )
@@ -551,34 +633,38 @@ RUN_METRICS = RawTable(
     name="run_metrics",
     description="Accuracy of a run per series and cross-validation window: mae, rmse; coverage_<level> and "
     "quantile_loss for probabilistic runs.",
+    written_by="fcast.train.trainer",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("window_index", "integer not null"),
-        ("cutoff", "bigint not null"),
-        ("metric", "varchar(32) not null"),
-        ("value", "float8"),
-        ("n_points", "integer not null"),
+        _RUN_ID,
+        ("unique_id", "varchar(128) not null", "The series."),
+        ("window_index", "integer not null", "The cross-validation window, from 0 (oldest cutoff first)."),
+        ("cutoff", "bigint not null", "The window's cutoff (last ds the model saw)."),
+        ("metric", "varchar(32) not null", "mae, rmse, coverage_<level> or quantile_loss."),
+        ("value", "float8", "The metric's value; null when it could not be computed."),
+        ("n_points", "integer not null", "Forecast points in the window."),
     ),
     primary_key=("run_id", "unique_id", "window_index", "metric"),
 )
 
-# Added by migration 0004: the timestamps of ds and cutoff for datasets on a date axis (null otherwise).
-RUN_FORECAST_TIME_COLUMNS = (("ds_time", "timestamp"), ("cutoff_time", "timestamp"))
+_FORECAST_KEY = (
+    _RUN_ID,
+    ("forecast_kind", "varchar(16) not null", "cross_validation, forecast (the next h steps) or insample."),
+    ("unique_id", "varchar(128) not null", "The series."),
+    ("cutoff", "bigint not null", "Last ds the model saw before the forecast."),
+    ("ds", "bigint not null", "The forecast ds (an index on the dataset's time axis)."),
+)
 
 RUN_FORECASTS = RawTable(
     name="run_forecasts",
-    description="Point forecasts of a run: cross-validation windows (with the actual y) and the next h draws.",
+    description="Point forecasts of a run: cross-validation windows (with the actual y) and the next h steps.",
+    written_by="fcast.train.trainer",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("forecast_kind", "varchar(16) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("cutoff", "bigint not null"),
-        ("ds", "bigint not null"),
-        ("horizon_step", "integer not null"),
-        ("y_hat", "float8"),
-        ("y", "float8"),
-        *RUN_FORECAST_TIME_COLUMNS,
+        *_FORECAST_KEY,
+        ("horizon_step", "integer not null", "Steps after the cutoff, from 1."),
+        ("y_hat", "float8", "The point forecast."),
+        ("y", "float8", "The actual value (cross-validation and insample); null for a forecast."),
+        ("ds_time", "timestamp", "The timestamp of ds on a date axis; null for games and integer panels.", 4),
+        ("cutoff_time", "timestamp", "The timestamp of the cutoff on a date axis; null otherwise.", 4),
     ),
     primary_key=("run_id", "forecast_kind", "unique_id", "cutoff", "ds"),
 )
@@ -586,39 +672,41 @@ RUN_FORECASTS = RawTable(
 RUN_FORECAST_INTERVALS = RawTable(
     name="run_forecast_intervals",
     description="Prediction intervals of probabilistic runs: one row per forecast and level.",
+    written_by="fcast.train.trainer",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("forecast_kind", "varchar(16) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("cutoff", "bigint not null"),
-        ("ds", "bigint not null"),
-        ("level", "float8 not null"),
-        ("lo", "float8"),
-        ("hi", "float8"),
+        *_FORECAST_KEY,
+        ("level", "float8 not null", "The interval's level in percent (80, 95, ...)."),
+        ("lo", "float8", "The lower bound."),
+        ("hi", "float8", "The upper bound."),
     ),
     primary_key=("run_id", "forecast_kind", "unique_id", "cutoff", "ds", "level"),
+)
+
+_IO_TOTALS = (
+    ("disk_read_bytes", "bigint", "Bytes the system read from disk since the run started; null if unknown."),
+    ("disk_write_bytes", "bigint", "Bytes the system wrote to disk since the run started; null if unknown."),
+    ("net_sent_bytes", "bigint", "Bytes the system sent since the run started; null if unknown."),
+    ("net_recv_bytes", "bigint", "Bytes the system received since the run started; null if unknown."),
 )
 
 RUN_RESOURCES = RawTable(
     name="run_resources",
     description="Resource samples taken by the trainer's background monitor while a run works (flushed live).",
+    written_by="fcast.train.trainer",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("sample_index", "integer not null"),
-        ("sampled_at", "timestamp not null"),
-        ("elapsed_seconds", "float8 not null"),
-        ("process_cpu_percent", "float8 not null"),
-        ("system_cpu_percent", "float8 not null"),
-        ("process_rss_bytes", "bigint not null"),
-        ("system_memory_used_bytes", "bigint not null"),
-        ("system_memory_percent", "float8 not null"),
-        ("disk_read_bytes", "bigint"),
-        ("disk_write_bytes", "bigint"),
-        ("net_sent_bytes", "bigint"),
-        ("net_recv_bytes", "bigint"),
-        ("gpu_utilization_percent", "float8"),
-        ("gpu_memory_used_bytes", "bigint"),
-        ("gpu_memory_total_bytes", "bigint"),
+        _RUN_ID,
+        ("sample_index", "integer not null", "The sample's number in the run, from 0."),
+        ("sampled_at", "timestamp not null", "UTC time of the sample."),
+        ("elapsed_seconds", "float8 not null", "Seconds since the monitor started."),
+        ("process_cpu_percent", "float8 not null", "CPU use of the training process (100 = one core)."),
+        ("system_cpu_percent", "float8 not null", "CPU use of the whole machine."),
+        ("process_rss_bytes", "bigint not null", "Resident memory of the training process."),
+        ("system_memory_used_bytes", "bigint not null", "Memory used on the machine."),
+        ("system_memory_percent", "float8 not null", "Memory used on the machine, in percent."),
+        *_IO_TOTALS,
+        ("gpu_utilization_percent", "float8", "GPU utilisation; null without a GPU."),
+        ("gpu_memory_used_bytes", "bigint", "GPU memory used; null without a GPU."),
+        ("gpu_memory_total_bytes", "bigint", "GPU memory in all; null without a GPU."),
     ),
     primary_key=("run_id", "sample_index"),
 )
@@ -626,52 +714,55 @@ RUN_RESOURCES = RawTable(
 RUN_RESOURCE_SUMMARIES = RawTable(
     name="run_resource_summaries",
     description="Per-run resource summary: peaks, means, CPU seconds, IO totals, GPU use when present.",
+    written_by="fcast.train.trainer",
     columns=(
-        ("run_id", "varchar(64) not null"),
-        ("samples", "integer not null"),
-        ("monitor_interval_seconds", "float8 not null"),
-        ("duration_seconds", "float8 not null"),
-        ("cpu_seconds", "float8 not null"),
-        ("mean_process_cpu_percent", "float8 not null"),
-        ("peak_process_cpu_percent", "float8 not null"),
-        ("mean_rss_bytes", "bigint not null"),
-        ("peak_rss_bytes", "bigint not null"),
-        ("disk_read_bytes", "bigint"),
-        ("disk_write_bytes", "bigint"),
-        ("net_sent_bytes", "bigint"),
-        ("net_recv_bytes", "bigint"),
-        ("gpu_name", "varchar(200) not null"),
-        ("mean_gpu_utilization_percent", "float8"),
-        ("peak_gpu_memory_used_bytes", "bigint"),
+        _RUN_ID,
+        ("samples", "integer not null", "Samples taken."),
+        ("monitor_interval_seconds", "float8 not null", "Seconds between samples."),
+        ("duration_seconds", "float8 not null", "Seconds the monitor ran."),
+        ("cpu_seconds", "float8 not null", "CPU seconds the training process used."),
+        ("mean_process_cpu_percent", "float8 not null", "Mean CPU use of the process."),
+        ("peak_process_cpu_percent", "float8 not null", "Peak CPU use of the process."),
+        ("mean_rss_bytes", "bigint not null", "Mean resident memory of the process."),
+        ("peak_rss_bytes", "bigint not null", "Peak resident memory of the process."),
+        *_IO_TOTALS,
+        ("gpu_name", "varchar(200) not null", "The GPU's name; '' without a GPU."),
+        ("mean_gpu_utilization_percent", "float8", "Mean GPU utilisation; null without a GPU."),
+        ("peak_gpu_memory_used_bytes", "bigint", "Peak GPU memory used; null without a GPU."),
     ),
     primary_key=("run_id",),
 )
 
 MODEL_ARTIFACTS = RawTable(
     name="model_artifacts",
-    description="The model store: where each trained model was saved (NeuralForecast.save), the hash of its "
+    description="The model store: where each trained model was saved (NeuralForecast.save), the sha256 of its "
     "files, and the exact series, exogenous lists and feature set it was trained with.",
+    written_by="fcast.train.trainer (status: fcast.train.stored)",
     columns=(
-        ("artifact_id", "varchar(64) not null"),
-        ("run_id", "varchar(64) not null"),
-        ("plan_id", "varchar(64) not null"),
-        ("model_name", "varchar(128) not null"),
-        ("loto", "varchar(64) not null"),
-        ("table_name", "varchar(200) not null"),
-        ("artifact_path", "text not null"),
-        ("files_hash", "varchar(64) not null"),
-        ("file_count", "integer not null"),
-        ("size_bytes", "bigint not null"),
-        ("unique_ids", "text not null"),
-        ("futr_exog_list", "text not null"),
-        ("hist_exog_list", "text not null"),
-        ("stat_exog_list", "text not null"),
-        ("feature_set", "text not null"),
-        ("env_key", "varchar(200) not null"),
-        ("data_version", "varchar(64) not null"),
-        ("status", "varchar(16) not null"),
-        ("created_at", "timestamp not null"),
-        ("updated_at", "timestamp not null"),
+        ("artifact_id", "varchar(64) not null", "The artifact's id (a uuid4 hex)."),
+        ("run_id", "varchar(64) not null", "The run that saved it."),
+        ("plan_id", "varchar(64) not null", "The plan row the run ran."),
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("loto", "varchar(64) not null", "The dataset: a game code or a panel dataset name."),
+        ("table_name", "varchar(200) not null", "The mart the training frame was read from."),
+        ("artifact_path", "text not null", "The folder NeuralForecast.save wrote."),
+        ("files_hash", "varchar(64) not null", "sha256 over the saved files (checked before a model is loaded)."),
+        ("file_count", "integer not null", "Files in the folder."),
+        ("size_bytes", "bigint not null", "Their size in all."),
+        ("unique_ids", "text not null", "The series it was trained on, as a JSON array."),
+        ("futr_exog_list", "text not null", "Its future exogenous features, as a JSON array."),
+        ("hist_exog_list", "text not null", "Its historic exogenous features, as a JSON array."),
+        ("stat_exog_list", "text not null", "Its static exogenous features, as a JSON array."),
+        ("feature_set", "text not null", "The three lists by kind, as a JSON object."),
+        ("env_key", "varchar(200) not null", "Environment key of the library that saved it."),
+        ("data_version", "varchar(64) not null", "Hash of the training frames."),
+        (
+            "status",
+            "varchar(16) not null",
+            "stored, or missing / tampered once a load found its files gone or changed.",
+        ),
+        ("created_at", "timestamp not null", "UTC time it was saved."),
+        ("updated_at", "timestamp not null", "UTC time of the row's latest change."),
     ),
     primary_key=("artifact_id",),
 )
@@ -685,7 +776,6 @@ TRAINING_TABLES: tuple[RawTable, ...] = (
     RUN_RESOURCE_SUMMARIES,
     MODEL_ARTIFACTS,
 )
-RAW_TABLES = RAW_TABLES + TRAINING_TABLES
 
 # PostgreSQL keeps updated_at current on every update (a trigger); on DuckDB the writer sets it.
 TABLES_WITH_UPDATED_AT_TRIGGER: tuple[RawTable, ...] = (NF_MODEL_RUNS, MODEL_ARTIFACTS)
@@ -706,26 +796,34 @@ def postgres_updated_at_trigger(table: RawTable) -> str:
 
 
 # --- Chance (fcast evaluate): exact slot bounds, the leaderboard against chance, the predictability profile. ---
+# Each evaluation replaces the game's previous rows.
+
+_GAME_CODE = ("game_code", "varchar(64) not null", "The game (games seed).")
 
 SLOT_CHANCE_BOUNDS = RawTable(
     name="slot_chance_bounds",
     description="Per game slot, from the game geometry: its exact i.i.d. distribution's median, mean, the exact "
     "best achievable expected MAE, the expected MAE of a uniform random guess, and entropies.",
+    written_by="fcast.chance.evaluate",
     columns=(
-        ("game_code", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("slot_index", "integer not null"),
-        ("family", "varchar(32) not null"),
-        ("n_values", "integer not null"),
-        ("value_min", "integer not null"),
-        ("value_max", "integer not null"),
-        ("median", "integer not null"),
-        ("mean", "float8 not null"),
-        ("exact_best_mae", "float8 not null"),
-        ("uniform_guess_mae", "float8 not null"),
-        ("entropy_bits", "float8 not null"),
-        ("max_entropy_bits", "float8 not null"),
-        ("computed_at", "timestamp not null"),
+        _GAME_CODE,
+        ("unique_id", "varchar(128) not null", "The slot's series (<game>_N<k>)."),
+        ("slot_index", "integer not null", "The slot k."),
+        ("family", "varchar(32) not null", "The game family (select or digits)."),
+        ("n_values", "integer not null", "How many values the slot can take."),
+        ("value_min", "integer not null", "The smallest value."),
+        ("value_max", "integer not null", "The largest value."),
+        ("median", "integer not null", "Median of the exact distribution (the best constant guess)."),
+        ("mean", "float8 not null", "Mean of the exact distribution."),
+        (
+            "exact_best_mae",
+            "float8 not null",
+            "Expected MAE of the best constant guess: no model can beat it on average.",
+        ),
+        ("uniform_guess_mae", "float8 not null", "Expected MAE of a uniform random guess."),
+        ("entropy_bits", "float8 not null", "Entropy of the exact distribution, in bits."),
+        ("max_entropy_bits", "float8 not null", "log2(n_values): the entropy of a uniform slot."),
+        ("computed_at", "timestamp not null", "UTC time of the evaluation."),
     ),
     primary_key=("game_code", "unique_id"),
 )
@@ -735,26 +833,27 @@ LEADERBOARD_ENTRIES = RawTable(
     description="Per game, model run and series: the run's cross-validation MAE beside chance on the same draws "
     "(uniform guess, best constant, seasonal naive, exact bound) and a one-sided paired test against the best "
     "constant, Holm-corrected across every model of the game.",
+    written_by="fcast.chance.evaluate",
     columns=(
-        ("game_code", "varchar(64) not null"),
-        ("run_id", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("run_name", "varchar(200) not null"),
-        ("model_name", "varchar(128) not null"),
-        ("plan_id", "varchar(64) not null"),
-        ("n_points", "integer not null"),
-        ("model_mae", "float8 not null"),
-        ("best_constant_mae", "float8 not null"),
-        ("seasonal_naive_mae", "float8 not null"),
-        ("uniform_guess_mae", "float8 not null"),
-        ("exact_best_mae", "float8 not null"),
-        ("mean_error_difference", "float8 not null"),
-        ("p_value", "float8 not null"),
-        ("p_holm", "float8 not null"),
-        ("n_tests", "integer not null"),
-        ("alpha", "float8 not null"),
-        ("beats_chance", "boolean not null"),
-        ("evaluated_at", "timestamp not null"),
+        _GAME_CODE,
+        ("run_id", "varchar(64) not null", "The scored run (the latest completed run of its plan row)."),
+        ("unique_id", "varchar(128) not null", "The series."),
+        ("run_name", "varchar(200) not null", "The run's name."),
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("plan_id", "varchar(64) not null", "The plan row the run ran."),
+        ("n_points", "integer not null", "Cross-validation points compared."),
+        ("model_mae", "float8 not null", "The run's MAE on those points."),
+        ("best_constant_mae", "float8 not null", "MAE of the median of the draws up to each cutoff."),
+        ("seasonal_naive_mae", "float8 not null", "MAE of the value at the cutoff."),
+        ("uniform_guess_mae", "float8 not null", "Expected MAE of a uniform random guess on the same draws."),
+        ("exact_best_mae", "float8 not null", "The slot's exact best expected MAE."),
+        ("mean_error_difference", "float8 not null", "Mean of (best constant error - model error) per point."),
+        ("p_value", "float8 not null", "One-sided paired test that the model beats the best constant."),
+        ("p_holm", "float8 not null", "p_value Holm-corrected across every model of the game."),
+        ("n_tests", "integer not null", "Tests in the Holm correction."),
+        ("alpha", "float8 not null", "The significance level."),
+        ("beats_chance", "boolean not null", "p_holm < alpha."),
+        ("evaluated_at", "timestamp not null", "UTC time of the evaluation."),
     ),
     primary_key=("game_code", "run_id", "unique_id"),
 )
@@ -763,59 +862,159 @@ PREDICTABILITY_TESTS = RawTable(
     name="predictability_tests",
     description="Per series and per game: tests of the draws against their exact i.i.d. distribution (slot "
     "goodness of fit, pooled ball frequency with the without-replacement correction, runs, Ljung-Box, entropy).",
+    written_by="fcast.chance.evaluate",
     columns=(
-        ("game_code", "varchar(64) not null"),
-        ("unique_id", "varchar(128) not null"),
-        ("scope", "varchar(16) not null"),
-        ("test_name", "varchar(64) not null"),
-        ("n_draws", "integer not null"),
-        ("statistic", "float8"),
-        ("dof", "integer"),
-        ("p_value", "float8"),
-        ("p_holm", "float8"),
-        ("detail", "text not null"),
-        ("verdict", "text not null"),
-        ("evaluated_at", "timestamp not null"),
+        _GAME_CODE,
+        ("unique_id", "varchar(128) not null", "The series; '' for a game-level test."),
+        ("scope", "varchar(16) not null", "series or game."),
+        ("test_name", "varchar(64) not null", "exact_distribution, runs, ljung_box, entropy or pooled_ball_frequency."),
+        ("n_draws", "integer not null", "Draws tested."),
+        ("statistic", "float8", "The test statistic; null when the test could not run."),
+        ("dof", "integer", "Degrees of freedom, where the test has them."),
+        ("p_value", "float8", "The test's p-value."),
+        ("p_holm", "float8", "p_value Holm-corrected across the game's tests."),
+        ("detail", "text not null", "The test's details, as JSON."),
+        ("verdict", "text not null", "What the test says, in words."),
+        ("evaluated_at", "timestamp not null", "UTC time of the evaluation."),
     ),
     primary_key=("game_code", "unique_id", "test_name"),
 )
 
 CHANCE_TABLES: tuple[RawTable, ...] = (SLOT_CHANCE_BOUNDS, LEADERBOARD_ENTRIES, PREDICTABILITY_TESTS)
-RAW_TABLES = RAW_TABLES + CHANCE_TABLES
 
 
-# --- Migrations: ordered, idempotent schema changes of tables that already exist in a warehouse. ---
-# `create table if not exists` gives new warehouses the declared columns; these bring older ones level.
+# --- The raw schema's own version (fcast.db.ensure_raw_tables). ---
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "0001_registry_probes_probe_kind",
-        f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists probe_kind varchar(16) "
-        "default 'library'",
+SCHEMA_MIGRATIONS = RawTable(
+    name="schema_migrations",
+    description="Every migration applied to this warehouse's raw schema, once each, in version order.",
+    written_by="fcast.db",
+    columns=(
+        ("version", "integer not null", "The migration's version (MIGRATIONS in fcast.raw_schema)."),
+        ("description", "text not null", "What it changed."),
+        ("applied_at", "timestamp not null", "UTC time it was applied."),
+        ("fcast_version", "varchar(32) not null", "The fcast version that applied it."),
     ),
-    (
-        "0002_registry_probes_failed_stage",
-        f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists failed_stage varchar(32) default ''",
-    ),
-    *(
+    primary_key=("version",),
+)
+
+RAW_TABLES: tuple[RawTable, ...] = (
+    *INGEST_TABLES,
+    *REGISTRY_TABLES,
+    *PROBE_AND_PLAN_TABLES,
+    *TRAINING_TABLES,
+    *CHANCE_TABLES,
+    SCHEMA_MIGRATIONS,
+)
+
+
+# --- Migrations: ordered changes of tables that warehouses made by an earlier fcast already hold. ---
+# A new warehouse gets every declared column from `create table`; a migration brings an older one level:
+# it adds the columns declared with its version (`added_in`), then runs its statements. Its statements
+# must also be harmless on a warehouse created at the latest schema (it runs there too, once).
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...] = field(default_factory=tuple)
+
+    def sql(self) -> list[str]:
+        """Its `add column` statements (from the declarations) then its own statements, in order."""
+        added = [
+            f"alter table {table.qualified_name} add column if not exists {column.name} {column.sql_type}"
+            for table in RAW_TABLES
+            for column in table.columns
+            if column.added_in == self.version
+        ]
+        return [*added, *self.statements]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "registry_probes.probe_kind: library probes and plan rehearsals in one table"),
+    Migration(2, "registry_probes.failed_stage: the trainer stage a rehearsal failed in"),
+    Migration(3, "registry_probes: what a probe observed and the context that decides its outcome"),
+    Migration(
+        4,
+        "Panels keep their time axis: ds_time and filled_by on panel rows, ds_time and cutoff_time on forecasts "
+        "(a date panel's ds_date becomes ds_time)",
         (
-            f"0003_registry_probes_{name}",
-            f"alter table {REGISTRY_PROBES.qualified_name} add column if not exists {name} {sql_type}",
-        )
-        for name, sql_type in (*PROBE_OBSERVATION_COLUMNS, *PROBE_CONTEXT_COLUMNS)
-    ),
-    *(
-        (f"0004_{table.name}_{name}", f"alter table {table.qualified_name} add column if not exists {name} {sql_type}")
-        for table, columns in (
-            (PANEL_OBSERVATIONS, PANEL_OBSERVATION_TIME_COLUMNS),
-            (PANEL_EXOGENOUS, PANEL_EXOGENOUS_TIME_COLUMNS),
-            (RUN_FORECASTS, RUN_FORECAST_TIME_COLUMNS),
-        )
-        for name, sql_type in columns
-    ),
-    (
-        "0004_panel_observations_ds_time_from_ds_date",
-        f"update {PANEL_OBSERVATIONS.qualified_name} set ds_time = cast(ds_date as timestamp) "
-        "where ds_time is null and ds_date is not null",
+            f"update {PANEL_OBSERVATIONS.qualified_name} set ds_time = cast(ds_date as timestamp) "
+            "where ds_time is null and ds_date is not null",
+        ),
     ),
 )
+SCHEMA_VERSION = MIGRATIONS[-1].version  # the version this fcast's declarations are at
+
+
+# --- dbt's view of the contract: the one sources file, generated from the declarations above. ---
+
+SOURCE_DESCRIPTION = (
+    "Tables written by the Python side through its database module (fcast.db), declared in "
+    "python/fcast/raw_schema.py. Every fcast command creates them empty and idempotently, so these sources "
+    "always resolve."
+)
+
+
+def sources_yaml() -> str:
+    """The text of `models/staging/_raw__sources.yml`: every raw table with every column described."""
+    import yaml
+
+    tables = [
+        {
+            "name": table.name,
+            "description": table.description,
+            "meta": {"written_by": table.written_by, "primary_key": list(table.primary_key)},
+            "columns": [
+                {"name": column.name, "data_type": column.base_type, "description": column.description}
+                for column in table.columns
+            ],
+        }
+        for table in RAW_TABLES
+    ]
+    document = {
+        "version": 2,
+        "sources": [{"name": RAW_SCHEMA, "schema": RAW_SCHEMA, "description": SOURCE_DESCRIPTION, "tables": tables}],
+    }
+    header = (
+        f"# Generated from python/fcast/raw_schema.py by `{WRITE_SOURCES_COMMAND}`.\n"
+        "# Edit the declarations there, then regenerate; a test fails when the two differ.\n"
+    )
+    return header + yaml.dump(document, Dumper=_indented_dumper(), sort_keys=False, allow_unicode=True, width=110)
+
+
+def _indented_dumper():
+    import yaml
+
+    class IndentedDumper(yaml.SafeDumper):
+        """Lists indented under their key, as dbt's own YAML is written."""
+
+        def increase_indent(self, flow: bool = False, indentless: bool = False):
+            return super().increase_indent(flow, False)
+
+    return IndentedDumper
+
+
+def write_sources(project_dir: Path | None = None) -> Path:
+    """Write the generated sources file into the dbt project; returns its path."""
+    from fcast import settings
+
+    path = (project_dir or settings.project_dir()) / SOURCES_FILE
+    path.write_text(sources_yaml(), encoding="utf-8")
+    return path
+
+
+def main(arguments: list[str]) -> int:
+    if arguments == ["--write-sources"]:
+        print(f"wrote {write_sources()}")
+        return 0
+    if arguments == ["--print-sources"]:
+        print(sources_yaml(), end="")
+        return 0
+    print(f"usage: python -m fcast.raw_schema --write-sources | --print-sources (got {arguments})", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

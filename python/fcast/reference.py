@@ -75,7 +75,8 @@ def _documented(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     return [
         action
         for action in parser._actions
-        if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction) and action.help != argparse.SUPPRESS
+        if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
+        and action.help != argparse.SUPPRESS
     ]
 
 
@@ -207,7 +208,7 @@ def render_rule_table() -> str:
 # --- Generated regions ---
 
 REGION = re.compile(
-    r"(?P<begin><!-- BEGIN generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(?P<end>\n?<!-- END generated: (?P=name) -->)",
+    r"(?P<begin><!-- BEGIN generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)\n?<!-- END generated: (?P=name) -->",
     re.DOTALL,
 )
 REGIONS: dict[str, Callable[[], str]] = {

@@ -1,69 +1,87 @@
-"""Shared fixtures: real DuckDB files and real PostgreSQL databases, created per test or per session.
+"""Shared fixtures: real DuckDB files and real PostgreSQL databases, created per test or per session; the test tiers.
 
 PostgreSQL tests never skip when FCAST_REQUIRE_POSTGRES=1 (the README's test command sets it):
-a missing server fails them loudly.
+a missing server fails them loudly. The throwaway warehouses come from fcast.throwaway, which the
+benchmarks use too.
+
+Tiers: tests marked `fast` (no warehouse built by the main job, no training, no dbt build) run first,
+the full tier after them in the same session; when a fast test fails, the session stops there and says
+that the full tier was not run. A fast test that asks for a main-job warehouse is a usage error.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from fcast import db, settings
+from fcast import db, settings, throwaway
+from fcast.throwaway import fcast_command, postgres_unavailable_reason, run_fcast, temporary_postgres_database
+from fcast.throwaway import scoped_environment as environment
 
 PROJECT_DIR = settings.project_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = PROJECT_DIR / "data" / "lottery"
-FCAST = [sys.executable, "-m", "fcast.cli"]
-_ENV_KEYS = (
-    "FCAST_TARGET",
-    "FCAST_DUCKDB_PATH",
-    "PGDATABASE",
-    "DBT_TARGET_PATH",
-    "DBT_LOG_PATH",
-    "FCAST_PROJECT_DIR",
-)
+FCAST = fcast_command()
+MAIN_JOB_FIXTURES = frozenset({"built_duckdb", "built_postgres", "built_env", "trained_copy"})
+FULL_TIER_NOT_RUN = "the fast tier failed ({failures}): the full tier was not run; fix the fast tests first"
+TIER_STOP = pytest.StashKey[str]()
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in (*_ENV_KEYS, *values)}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _is_fast(item: pytest.Item) -> bool:
+    return item.get_closest_marker("fast") is not None
 
 
-def run_fcast(
-    *arguments: str, env: dict[str, str] | None = None, check: bool = True, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    """Run the real `fcast` command line in a child process."""
-    result = subprocess.run(
-        [*FCAST, *arguments],
-        env={**os.environ, **(env or {})},
-        cwd=cwd or PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"fcast {' '.join(arguments)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fast tier first, each tier in collection order; a fast test may not need a main-job warehouse."""
+    misplaced = [item.nodeid for item in items if _is_fast(item) and MAIN_JOB_FIXTURES & set(item.fixturenames)]
+    if misplaced:
+        raise pytest.UsageError(
+            "these tests are marked fast but use a warehouse built by the main job "
+            f"({', '.join(sorted(MAIN_JOB_FIXTURES))}); remove their fast mark:\n  " + "\n  ".join(misplaced)
         )
+    items.sort(key=lambda item: not _is_fast(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """After the last fast test: stop the session when any fast test failed (the full tier is not started)."""
+    result = yield
+    session = item.session
+    if _is_fast(item) and nextitem is not None and not _is_fast(nextitem) and session.testsfailed:
+        failures = f"{session.testsfailed} failure{'s' if session.testsfailed != 1 else ''}"
+        session.stash[TIER_STOP] = session.shouldfail = FULL_TIER_NOT_RUN.format(failures=failures)
     return result
+
+
+class _HtmlReportNotes:
+    """What the HTML report (pytest-html, when loaded) says beyond the results: its title, a stopped tier."""
+
+    @staticmethod
+    def pytest_html_report_title(report) -> None:
+        report.title = "fcast test report"
+
+    @staticmethod
+    def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session) -> None:
+        fast = sum(1 for item in session.items if _is_fast(item))
+        full = len(session.items) - fast
+        tiers = [f"fast tier: {fast} tests, run first"] if fast else []
+        tiers += [f"full tier: {full} tests"] if full else []
+        prefix.append(f"<p>Selected: {'; '.join(tiers) or 'no tests'}.</p>")
+        if TIER_STOP in session.stash:
+            prefix.append(f"<p><strong>{html.escape(session.stash[TIER_STOP])}.</strong></p>")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(_HtmlReportNotes(), "fcast-html-report-notes")
 
 
 def hold_duckdb_lock(path: str, seconds: float) -> subprocess.Popen:
@@ -87,20 +105,9 @@ def shared_registry_cache(tmp_path_factory) -> Iterator[None]:
         yield
 
 
-def _postgres_available() -> str | None:
-    """None when the server answers, else the reason."""
-    import psycopg
-
-    try:
-        with psycopg.connect(db._postgres_conninfo("postgres"), connect_timeout=5):
-            return None
-    except psycopg.OperationalError as error:
-        return str(error)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> None:
-    reason = _postgres_available()
+    reason = postgres_unavailable_reason()
     if reason is None:
         return
     message = f"PostgreSQL is not reachable: {reason}"
@@ -109,42 +116,18 @@ def postgres_server() -> None:
     pytest.skip(message)
 
 
-@contextmanager
-def temporary_postgres_database() -> Iterator[str]:
-    import psycopg
-
-    name = f"fcast_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(db._postgres_conninfo("postgres"), autocommit=True) as connection:
-        connection.execute(f'create database "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(db._postgres_conninfo("postgres"), autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{name}" with (force)')
-
-
-def _target_env(target: str, folder: Path, database: str | None) -> dict[str, str]:
-    env = {
-        "FCAST_TARGET": target,
-        "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-        "DBT_TARGET_PATH": str(folder / "dbt_target"),
-        "DBT_LOG_PATH": str(folder / "dbt_logs"),
-    }
-    if database:
-        env["PGDATABASE"] = database
-    return env
-
-
 @pytest.fixture(params=["duckdb", "postgres"])
 def warehouse_env(request, tmp_path) -> Iterator[dict[str, str]]:
     """An empty warehouse on each target, active in this process for the test's duration."""
     if request.param == "postgres":
         request.getfixturevalue("postgres_server")
-        with temporary_postgres_database() as name, environment(_target_env("postgres", tmp_path, name)) as _:
-            db.ensure_raw_tables()
-            yield _target_env("postgres", tmp_path, name)
+        with temporary_postgres_database() as name:
+            env = throwaway.warehouse_env(tmp_path, "postgres", name)
+            with environment(env):
+                db.ensure_raw_tables()
+                yield env
         return
-    env = _target_env("duckdb", tmp_path, None)
+    env = throwaway.warehouse_env(tmp_path)
     with environment(env):
         db.ensure_raw_tables()
         yield env
@@ -153,14 +136,14 @@ def warehouse_env(request, tmp_path) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def duckdb_env(tmp_path) -> Iterator[dict[str, str]]:
     """An empty DuckDB warehouse, active in this process for the test's duration."""
-    env = _target_env("duckdb", tmp_path, None)
+    env = throwaway.warehouse_env(tmp_path)
     with environment(env):
         db.ensure_raw_tables()
         yield env
 
 
 def _built_warehouse(target: str, folder: Path, database: str | None) -> dict[str, str]:
-    env = _target_env(target, folder, database)
+    env = throwaway.warehouse_env(folder, target, database)
     result = run_fcast("main", "--max-steps", "2", env=env, check=False)
     if result.returncode != 0:
         raise AssertionError(f"fcast main on {target} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")

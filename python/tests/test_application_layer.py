@@ -113,9 +113,7 @@ def test_the_cli_has_no_pipeline_logic_of_its_own():
         (("db", "info"), {"FCAST_DB_LOCK_TIMEOUT": "long"}, "error: FCAST_DB_LOCK_TIMEOUT='long' is not a number", 1),
     ],
 )
-def test_a_user_error_prints_one_line_and_its_exit_code_never_a_traceback(
-    duckdb_env, arguments, env, message, code
-):
+def test_a_user_error_prints_one_line_and_its_exit_code_never_a_traceback(duckdb_env, arguments, env, message, code):
     result = run_fcast(*arguments, env={**duckdb_env, **env}, check=False)
     assert result.returncode == code, result.stderr
     assert result.stderr.startswith(message), result.stderr

@@ -30,6 +30,7 @@ def _problem(**overrides) -> SearchProblem:
     return SearchProblem(**{**values, **overrides})
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("overrides", "sampler", "pruner", "because"),
     [

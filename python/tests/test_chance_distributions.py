@@ -11,6 +11,8 @@ import pytest
 from fcast.chance.distributions import all_slot_distributions, slot_distributions
 from fcast.games import load_games
 
+pytestmark = pytest.mark.fast
+
 GAMES = load_games()
 
 

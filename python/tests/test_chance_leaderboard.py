@@ -17,6 +17,7 @@ from fcast.games import load_games
 GAMES = load_games()
 
 
+@pytest.mark.fast
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 
@@ -25,6 +26,7 @@ def test_holm_matches_statsmodels():
     assert holm([0.01, None, 0.02]) == [0.02, None, 0.02]
 
 
+@pytest.mark.fast
 def test_the_paired_test_is_one_sided():
     rng = np.random.default_rng(0)
     reference = rng.uniform(2, 8, 40)
@@ -33,6 +35,7 @@ def test_the_paired_test_is_one_sided():
     assert paired_one_sided(reference, reference) == 1.0
 
 
+@pytest.mark.fast
 def test_the_runs_test_sees_order_but_not_shuffles():
     alternating = np.array([1, 9] * 50)
     assert runs_test(alternating)[1] < 1e-6
@@ -62,6 +65,7 @@ def _points(series: pd.DataFrame, run_id: str, forecast) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run_id", "unique_id", "cutoff", "ds", "y_hat", "y"])
 
 
+@pytest.mark.fast
 def test_a_model_that_knows_the_draw_beats_chance_and_one_that_guesses_does_not():
     series = _synthetic_game("loto6", 300, seed=2)
     distributions = slot_distributions(GAMES["loto6"])
@@ -91,6 +95,7 @@ def test_a_model_that_knows_the_draw_beats_chance_and_one_that_guesses_does_not(
         )
 
 
+@pytest.mark.fast
 def test_the_profile_of_iid_draws_is_consistent_with_chance_and_a_biased_game_is_not():
     game = GAMES["loto6"]
     distributions = slot_distributions(game)
@@ -111,6 +116,7 @@ def test_the_profile_of_iid_draws_is_consistent_with_chance_and_a_biased_game_is
     assert tests[("", "pooled_ball_frequency")].verdict.startswith("departs from chance")
 
 
+@pytest.mark.fast
 def test_pooled_frequencies_use_the_without_replacement_correction():
     game = GAMES["miniloto"]
     series = _synthetic_game("miniloto", 400, seed=6)
@@ -129,7 +135,9 @@ def test_chance_marts_on_every_target_and_the_verdict_is_honest(built_env):
         loto7 = warehouse.fetchall("select avg(exact_best_mae) from marts.chance_slot_bounds where game_code = 'loto7'")
         board = warehouse.fetch_frame("select * from marts.chance_leaderboard where game_code = 'loto6'")
         verdicts = dict(warehouse.fetchall("select game_code, verdict from marts.game_chance_verdicts"))
-        profile = warehouse.fetchall("select count(*), count(distinct unique_id) from marts.chance_predictability_profile")
+        profile = warehouse.fetchall(
+            "select count(*), count(distinct unique_id) from marts.chance_predictability_profile"
+        )
         games = warehouse.fetchall("select count(*) from marts.game_predictability")[0][0]
     exact = {d.unique_id: float(d.best_constant_mae) for ds in all_slot_distributions().values() for d in ds}
     assert dict(zip(bounds["unique_id"], bounds["exact_best_mae"], strict=True)) == pytest.approx(exact)

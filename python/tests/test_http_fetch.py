@@ -17,6 +17,8 @@ import requests
 from fcast.ingest.http_fetch import FetchError, FetchResult, HttpFetcher, is_url
 from fcast.ingest.records import IngestError
 
+pytestmark = pytest.mark.fast
+
 DRAWS_CSV = b"draw_no,draw_date,n1,n2,n3,n4,n5,n6\n1,2024-01-06,1,2,3,4,5,6\n"
 LAST_MODIFIED = "Sat, 06 Jan 2024 10:00:00 GMT"
 

@@ -17,6 +17,8 @@ from fcast.games import get_game
 from fcast.ingest.html_pages import read_html
 from fcast.ingest.records import DrawRecord, IngestError
 
+pytestmark = pytest.mark.fast
+
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 RENDERED_NUMBERS_PAGE = PAGES / "numbers-results-rendered.html"
 MINILOTO_JS_SHELL = PAGES / "miniloto-results-js-shell.html"

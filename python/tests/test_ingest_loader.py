@@ -7,11 +7,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from fcast import db
 from fcast.ingest.loader import load_draws
 from fcast.ingest.sources import read_source
 
 from .conftest import FCAST, SHIPPED, environment, run_fcast, temporary_postgres_database
+
+pytestmark = pytest.mark.fast
 
 
 def count(sql: str) -> int:

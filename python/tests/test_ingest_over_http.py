@@ -14,6 +14,8 @@ from fcast import db
 
 from .conftest import FIXTURES, environment, run_fcast
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture
 def served_folder(tmp_path) -> Iterator[tuple[str, Path]]:

@@ -12,6 +12,7 @@ from fcast.ingest.records import IngestError
 from .conftest import environment, run_fcast
 
 
+@pytest.mark.fast
 def test_csv_panel_with_exogenous_columns_loads_and_rejects_bad_rows(warehouse_env, tmp_path):
     path = tmp_path / "shop_sales.csv"
     path.write_text(
@@ -46,6 +47,7 @@ def test_csv_panel_with_exogenous_columns_loads_and_rejects_bad_rows(warehouse_e
     assert again.added == 0
 
 
+@pytest.mark.fast
 def test_parquet_panel_with_dates_keeps_its_frequency_and_rejects_dates_off_its_grid(warehouse_env, tmp_path):
     frame = pd.DataFrame(
         {
@@ -91,6 +93,7 @@ def _daily_panel_with_a_missing_day(tmp_path):
     return path
 
 
+@pytest.mark.fast
 def test_missing_timestamps_are_named_and_reject_their_series_by_default(warehouse_env, tmp_path):
     report = load_panel(_daily_panel_with_a_missing_day(tmp_path), "daily")
     assert report.time_axis == "dates at frequency D from 2024-02-25"
@@ -105,6 +108,7 @@ def test_missing_timestamps_are_named_and_reject_their_series_by_default(warehou
     assert kept == [(9,)]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("policy", "y", "temp"), [("interpolate", 4.0, 14.0), ("ffill", 3.0, 13.0), ("value:0", 0.0, 13.0)]
 )
@@ -126,6 +130,7 @@ def test_missing_timestamps_are_filled_and_flagged_when_the_user_says_how(wareho
     assert feature == [(temp,)]
 
 
+@pytest.mark.fast
 def test_a_gap_policy_and_frequency_can_be_declared_and_are_checked(warehouse_env, tmp_path):
     with pytest.raises(IngestError, match="gap policy 'zero'"):
         parse_gap_policy("zero")
@@ -137,6 +142,7 @@ def test_a_gap_policy_and_frequency_can_be_declared_and_are_checked(warehouse_en
         load_panel(path, "other", options=PanelOptions(freq="7"))
 
 
+@pytest.mark.fast
 def test_integer_panels_keep_their_step_as_freq(warehouse_env, tmp_path):
     path = tmp_path / "steps.csv"
     rows = [f"a,{t},{t}" for t in range(10, 60, 5) if t != 30] + [f"b,{t},{t}" for t in range(10, 60, 5)] + ["b,62,1"]
@@ -153,6 +159,7 @@ def test_integer_panels_keep_their_step_as_freq(warehouse_env, tmp_path):
         ) == [("b", 10, 55, 10)]
 
 
+@pytest.mark.fast
 def test_a_stat_column_holds_one_value_per_series(warehouse_env, tmp_path):
     path = tmp_path / "stores.csv"
     path.write_text("unique_id,ds,y,stat_size\na,1,1,3\na,2,2,3\na,3,3,4\na,4,4,3\n")
@@ -162,6 +169,7 @@ def test_a_stat_column_holds_one_value_per_series(warehouse_env, tmp_path):
     assert report.filled == 1  # the rejected row left a gap, filled as asked and flagged
 
 
+@pytest.mark.fast
 def test_a_futr_file_adds_future_values_and_keeps_bad_rows_aside(warehouse_env, tmp_path):
     observed = tmp_path / "air.csv"
     observed.write_text(
@@ -201,6 +209,7 @@ def test_a_futr_file_adds_future_values_and_keeps_bad_rows_aside(warehouse_env, 
         load_panel_futr(futr, "nothing_here")
 
 
+@pytest.mark.fast
 def test_a_restated_panel_value_is_kept_aside(warehouse_env, tmp_path):
     first = tmp_path / "v1.csv"
     first.write_text("unique_id,ds,y\na,1,1\na,2,2\na,3,3\n")
@@ -214,6 +223,7 @@ def test_a_restated_panel_value_is_kept_aside(warehouse_env, tmp_path):
         assert warehouse.fetchall("select y from raw.panel_observations where ds = 2") == [(2.0,)]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -244,3 +254,77 @@ def test_panels_reach_the_long_mart_with_dataset_prefixed_ids(duckdb_env, tmp_pa
         )
     assert long_rows == [(10, 1, 20.0)]
     assert exogenous == [(10,)]
+
+
+@pytest.mark.fast
+def test_a_ds_mixing_integers_and_text_names_the_rows_that_are_not_integers(warehouse_env, tmp_path):
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "unique_id,ds,y\n"
+        "a,1,10\n"
+        "a,2,11\n"
+        "a,three,12\n"  # row 4: text among integers
+        "a,3,13\n"
+        "a, 4 ,14\n"  # integer-like text with spaces counts as an integer
+        "a,2024-01-06,15\n"  # row 7: a date among integers
+        "a,,16\n"  # row 8: no ds at all
+        "a,5,17\n",
+        encoding="utf-8",
+    )
+    report = load_panel(path, "visits")
+    assert report.time_axis == "integers in steps of 1 (freq 1)"
+    rejects = sorted(report.rejects, key=lambda r: r.source_row)
+    assert [(r.source_name, r.source_row, r.rule) for r in rejects] == [
+        ("visits.csv", 4, "ds_not_integer"),
+        ("visits.csv", 7, "ds_not_integer"),
+        ("visits.csv", 8, "missing_value"),
+    ]
+    assert rejects[0].message == "ds 'three' is not an integer, while 5 of the file's 7 ds values are integers"
+    assert rejects[2].message == "ds is empty"
+    assert not any("neither an integer nor a date" in r.message for r in rejects)
+    assert report.added == 5
+    with db.connect(read_only=True) as warehouse:
+        stored = warehouse.fetchall("select ds from raw.panel_observations order by ds")
+        kept = warehouse.fetchall(
+            "select source_row, rule, message from raw.ingest_rejects where subject = 'visits' order by source_row"
+        )
+    assert stored == [(1,), (2,), (3,), (4,), (5,)]
+    assert [(row, rule) for row, rule, _ in kept] == [
+        (4, "ds_not_integer"),
+        (7, "ds_not_integer"),
+        (8, "missing_value"),
+    ]
+    assert "'three' is not an integer" in kept[0][2]
+
+
+@pytest.mark.fast
+def test_a_ds_of_dates_names_the_integer_rows_as_not_dates(warehouse_env, tmp_path):
+    path = tmp_path / "monthly.csv"
+    path.write_text(
+        "unique_id,ds,y\n"
+        "a,2024-01-31,1\n"
+        "a,2024-02-29,2\n"
+        "a,1,3\n"  # row 4: an integer among dates
+        "a,2024-03-31,4\n"
+        "a,2024-04-31,5\n"  # row 6: no such day
+        "a,2024-04-30,6\n",
+        encoding="utf-8",
+    )
+    report = load_panel(path, "monthly")
+    assert report.time_axis == "dates at frequency ME from 2024-01-31"
+    assert sorted((r.source_row, r.rule) for r in report.rejects) == [(4, "ds_not_date"), (6, "ds_not_date")]
+    assert report.rejects[0].message == "ds '1' is not a date, while 4 of the file's 6 ds values are dates"
+    assert report.added == 4
+
+
+@pytest.mark.fast
+def test_a_rejected_series_with_missing_timestamps_offers_to_fill_them(warehouse_env, tmp_path):
+    report = load_panel(_daily_panel_with_a_missing_day(tmp_path), "daily", dry_run=True)
+    message = report.rejects[0].message
+    assert "series a misses 1 timestamp(s) (2024-02-29)" in message
+    assert "--fill-gaps interpolate|ffill|bfill|value:<number>" in message
+    assert report.gap_lines() == [
+        "series a misses 1 timestamp(s): 2024-02-29 (the series was rejected)",
+        "to keep these series, fill the gaps: --fill-gaps interpolate | ffill | bfill | value:<number> "
+        "(filled rows are flagged in filled_by), or add the missing rows to the file",
+    ]

@@ -28,6 +28,8 @@ from fcast.ingest.tabular import (
     read_tabular,
 )
 
+pytestmark = pytest.mark.fast
+
 LOTO6_HEADER_SJIS = "開催回,日付,第1数字,第2数字,第3数字,第4数字,第5数字,第6数字,ボーナス数字,1等口数,1等賞金"
 
 

@@ -38,10 +38,12 @@ def test_notebook_executes_against_the_built_warehouse(notebook, built_duckdb, t
     assert any(c.get("outputs") for c in document.cells if c.cell_type == "code")
 
 
+@pytest.mark.fast
 def test_there_is_at_least_one_notebook():
     assert NOTEBOOKS
 
 
+@pytest.mark.fast
 def test_python_is_ruff_clean():
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(

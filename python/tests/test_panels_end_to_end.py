@@ -86,7 +86,7 @@ def test_a_monthly_panel_with_exogenous_columns_trains_with_dates_and_retrains(t
 
     refreshed = run_fcast("ingest", "--panel", "air", "--futr", str(futr), env=env)
     assert "24 added" in refreshed.stdout and "marts refreshed" in refreshed.stdout
-    datasets = fetch("select * from marts.mart_datasets where dataset_name = 'air'").iloc[0]
+    datasets = fetch("select * from marts.mart_datasets where dataset = 'air'").iloc[0]
     assert (datasets.time_kind, datasets.freq, datasets.season_length, datasets.series_count) == ("date", "ME", 12, 2)
 
     validated = run_fcast("validate", str(plan), env=env, check=False)
@@ -223,7 +223,7 @@ def test_a_weekly_panel_with_real_gaps_names_them_then_fills_them_and_trains(tra
     filled = run_fcast("ingest", "--panel", "co2_filled", str(path), "--fill-gaps", "interpolate", env=env)
     assert f"{len(missing_weeks)} missing timestamp(s) filled by interpolate" in filled.stdout
     with environment(env):
-        dataset = fetch("select * from marts.mart_datasets where dataset_name = 'co2_filled'").iloc[0]
+        dataset = fetch("select * from marts.mart_datasets where dataset = 'co2_filled'").iloc[0]
         flagged = fetch("select ds_time, y from marts.fct_series_long where filled_by = 'interpolate' order by ds")
     assert (dataset.freq, dataset.season_length, dataset.observations) == ("W-SAT", 52, len(data))
     assert list(flagged["ds_time"].dt.strftime("%Y-%m-%d")) == list(missing_weeks)
@@ -356,7 +356,7 @@ def test_a_monthly_panel_trains_and_reaches_the_panel_leaderboard_on_postgres(bu
 
     run_fcast("build", "--select", "marts.runs", env=env)
     with environment(env):
-        board = fetch("select * from marts.panel_leaderboard_runs where dataset_name = 'air_pg'")
+        board = fetch("select * from marts.panel_leaderboard_runs where dataset = 'air_pg'")
         dated = fetch(
             "select min(ds_time) as first_date from marts.run_forecasts_vs_actuals v "
             "join marts.panel_leaderboard_runs b on b.run_id = v.run_id where v.forecast_kind = 'forecast'"

@@ -214,6 +214,7 @@ def test_cli_validates_stores_and_exits_non_zero_on_rejections(built_duckdb, tmp
     assert ("value_not_allowed", "registry") in stored
 
 
+@pytest.mark.fast
 def test_plan_format_errors_name_the_place():
     with pytest.raises(PlanFormatError, match="run 1: missing"):
         rows_from_document({"plan": "p", "runs": [{"model": "NHITS"}]}, "p.yaml")

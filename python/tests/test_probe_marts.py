@@ -51,7 +51,7 @@ def _probe(
     error_message: str = "",
     diff: float | None = None,
     reason: str = "",
-) -> tuple:
+) -> dict:
     ran = outcome in ("ok", "not_observable", "nan_output")
     return REGISTRY_PROBES.row(
         {
@@ -218,6 +218,11 @@ def synthetic_probes_and_plans() -> dict:
     }
 
 
+def by_name(table, rows: list) -> list[dict]:
+    """The synthetic rows by column name (tuples here are written in the table's declared column order)."""
+    return [row if isinstance(row, dict) else dict(zip(table.column_names, row, strict=True)) for row in rows]
+
+
 def test_probe_marts_are_empty_on_an_empty_warehouse(warehouse_env):
     run_fcast("build", env=warehouse_env)
     with db.connect(read_only=True) as warehouse:
@@ -229,7 +234,7 @@ def test_probe_marts_are_empty_on_an_empty_warehouse(warehouse_env):
 def test_probe_marts_on_synthetic_probes_and_plans(warehouse_env):
     with db.connect() as warehouse:
         for table, rows in synthetic_probes_and_plans().items():
-            assert warehouse.insert_rows(table, rows) == len(rows), table.name
+            assert warehouse.insert_rows(table, by_name(table, rows)) == len(rows), table.name
     result = run_fcast("build", env=warehouse_env)
     assert " WARN=0 " in result.stdout, result.stdout[-3000:]
 

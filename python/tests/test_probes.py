@@ -36,6 +36,7 @@ def hang_or_crash(spec: dict) -> dict:
     }
 
 
+@pytest.mark.fast
 def test_a_hanging_probe_times_out_and_a_dying_worker_is_a_crash_while_the_rest_runs():
     probes = [
         Probe("M", "fit", "a", str(i), {"i": i, **extra}, None)
@@ -71,6 +72,7 @@ def _probe(argument: str, value, method: str = "fit", where: str = "model_kwargs
     return Probe("NHITS", method, argument, repr(value), changed, BASE_SPEC)
 
 
+@pytest.mark.fast
 def test_an_effect_shows_where_it_was_observed():
     base = _result([1.0, 2.0], train_loss=[0.5, 0.4], valid_loss=[0.9])
     moved = compare_with_baseline(_result([1.0, 2.0], train_loss=[0.5, 0.4], valid_loss=[0.7]), base)
@@ -80,6 +82,7 @@ def test_an_effect_shows_where_it_was_observed():
     assert compare_with_baseline({**base, "outcome": "raised"}, base).outcome == "raised"
 
 
+@pytest.mark.fast
 def test_an_equal_output_states_no_more_than_was_observed():
     base = _result([1.0, 2.0], train_loss=[0.5, 0.4])
     same = _result([1.0, 2.0 + 1e-9], train_loss=[0.5, 0.4])
@@ -94,6 +97,7 @@ def test_an_equal_output_states_no_more_than_was_observed():
     assert compare_with_baseline(same, base).outcome == "unchanged"  # no probe, no rule: nothing claimed
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("probe", "result_change", "outcome", "rule"),
     [
@@ -136,6 +140,7 @@ def test_each_explanation_of_an_equal_output(probe, result_change, outcome, rule
     assert comparison.reason
 
 
+@pytest.mark.fast
 def test_explanations_do_not_fire_outside_their_case():
     base = _result([1.0, 2.0])
     listed = Probe(
@@ -152,6 +157,7 @@ def test_explanations_do_not_fire_outside_their_case():
     assert compare_with_baseline(base, base, _probe("batch_size", 1)).outcome == "unchanged"  # 1 < 2 series
 
 
+@pytest.mark.fast
 def test_every_outcome_is_in_the_outcome_seed():
     with open(settings.seeds_dir() / "probe_outcomes.csv", newline="") as handle:
         seeded = {row["outcome"] for row in csv.DictReader(handle)}
@@ -184,6 +190,7 @@ VIEW = RegistryView(
 )
 
 
+@pytest.mark.fast
 def test_defaults_are_marked_as_the_baseline_and_probes_share_fits():
     probes = build_matrix(VIEW)
     defaults = {(p.method, p.argument, p.value_label) for p in probes if p.is_default}
@@ -201,6 +208,7 @@ def test_defaults_are_marked_as_the_baseline_and_probes_share_fits():
         assert methods <= {"fit", "neuralforecast_init", "predict", "predict_insample"} or methods == {"save_load"}
 
 
+@pytest.mark.fast
 def test_the_context_of_a_probe():
     context = probe_context(
         {
@@ -224,6 +232,7 @@ def test_the_context_of_a_probe():
     }
 
 
+@pytest.mark.fast
 def test_probe_ids_hash_the_definition():
     spec = {"method": "fit", "model": "NHITS", "model_kwargs": {"h": 2}}
     assert spec_id(spec) == spec_id(dict(reversed(list(spec.items()))))
@@ -261,6 +270,7 @@ def test_real_probes_record_outcomes_and_rerun_only_what_changed(duckdb_env):
     assert f"{len(probes)} already recorded, 0 run" in again.stdout
 
 
+@pytest.mark.fast
 def test_run_probes_writes_through_one_writer(duckdb_env):
     probes = [Probe("M", "fit", "", "baseline", {"value": 1.0}, None)]
     probes.append(Probe("M", "fit", "a", "same", {"value": 1.0, "tag": 1}, probes[0].spec))
@@ -280,6 +290,7 @@ def test_run_probes_writes_through_one_writer(duckdb_env):
     assert outcomes == {"baseline": "ok", "same": "unchanged", "different": "ok"}
 
 
+@pytest.mark.fast
 def test_a_hanging_member_of_a_shared_fit_times_out_and_the_rest_run_again_alone():
     group = [
         Probe("M", "fit", "a", str(i), {"i": i, **extra}, None) for i, extra in enumerate([{}, {"hang": True}, {}, {}])

@@ -161,6 +161,7 @@ def test_rescanning_the_same_environment_is_a_no_op(built_env):
     assert query("select count(*) as rows from raw.registry_parameters").rows.iloc[0] == before
 
 
+@pytest.mark.fast
 def test_another_library_scans_through_its_plug_in(duckdb_env):
     result = run_fcast("registry", "scan", "utilsforecast", env=duckdb_env)
     assert "utilsforecast: scanned" in result.stdout
@@ -174,6 +175,7 @@ def test_another_library_scans_through_its_plug_in(duckdb_env):
 # --- the pure parsing helpers ----------------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_google_and_numpy_docstrings_are_parsed():
     google = parse_docstring("""Model.
 
@@ -197,6 +199,7 @@ def test_google_and_numpy_docstrings_are_parsed():
     assert numpy["season_length"] == ("int", "Number of observations per unit of time.")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("annotation", "doc_type", "default", "expected"),
     [
@@ -214,6 +217,7 @@ def test_types_are_normalised(annotation, doc_type, default, expected):
     assert normalize_type(annotation, doc_type, default, default is not None) == expected
 
 
+@pytest.mark.fast
 def test_documented_option_lists_and_library_checks():
     assert documented_options("pooling from ['MaxPool1d', 'AvgPool1d'].") == ["MaxPool1d", "AvgPool1d"]
     assert documented_options("Can be 'standard', 'robust' or 'minmax'.") == ["standard", "robust", "minmax"]

@@ -7,8 +7,12 @@ import sys
 import time
 import types
 
+import pytest
+
 from fcast.train import monitor as monitor_module
 from fcast.train.monitor import GpuProbe, ResourceMonitor
+
+pytestmark = pytest.mark.fast
 
 
 def _busy(seconds: float) -> float:

@@ -9,6 +9,8 @@ import pytest
 
 from fcast.train import scoring
 
+pytestmark = pytest.mark.fast
+
 
 def frame(**columns) -> pd.DataFrame:
     base = {"unique_id": ["a", "a", "a", "a"], "ds": [1, 2, 3, 4], "cutoff": [0, 1, 2, 3], "y": [1.0, 2.0, 3.0, 4.0]}
@@ -38,7 +40,7 @@ def test_every_loss_family_is_recognised(columns, point, levels, quantiles):
     assert sorted(found.intervals) == levels
     assert [round(q, 6) for q in found.quantile_columns()] == quantiles
     rows = scoring.metric_rows("r", frame(**columns), "M")
-    metrics = {row[4] for row in rows}
+    metrics = {row["metric"] for row in rows}
     assert {"mae", "rmse"} <= metrics
     assert ("quantile_loss" in metrics) == (len(quantiles) > 1)
 

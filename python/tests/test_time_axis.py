@@ -14,6 +14,8 @@ from fcast.time_axis import (
     season_length_of,
 )
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("freq", "start"),

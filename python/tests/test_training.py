@@ -70,7 +70,7 @@ def test_the_standard_plans_of_all_six_games_validate_and_train(trained_copy, tm
         assert count_rows("raw.run_forecasts", run["run_id"]) == 20 * len(unique_ids) + len(unique_ids)
         assert count_rows("raw.run_resource_summaries", run["run_id"]) == 1
         assert count_rows("raw.model_artifacts", run["run_id"]) == 1
-    build = run_fcast("build", "--select", "staging.runs+", env=trained_copy)
+    build = run_fcast("build", "--select", "staging.train+", env=trained_copy)
     assert "ERROR=0" in build.stdout
 
 
@@ -116,7 +116,7 @@ def test_every_training_table_and_mart_on_postgres(built_postgres, tmp_path):
             )
             (updated,) = warehouse.fetchall("select updated_at from raw.nf_model_runs where run_id = ?", (first,))[0]
         assert updated.year >= 2026
-    build = run_fcast("build", "--select", "staging.runs+", env=built_postgres)
+    build = run_fcast("build", "--select", "staging.train+", env=built_postgres)
     assert "ERROR=0" in build.stdout
     with environment(built_postgres), db.connect(read_only=True) as warehouse:
         metrics = warehouse.fetchall(
@@ -200,6 +200,7 @@ def test_a_killed_run_is_closed_failed_by_the_next_command(trained_copy, tmp_pat
     assert "stopped beating" in run["logs"]
 
 
+@pytest.mark.fast
 def test_a_silent_run_on_another_host_is_closed_only_when_its_heartbeat_is_stale(duckdb_env):
     from fcast.ingest.records import utc_now
     from fcast.train import runs
@@ -207,7 +208,7 @@ def test_a_silent_run_on_another_host_is_closed_only_when_its_heartbeat_is_stale
     def insert(run_id: str, age_s: float, host: str = "another-host", pid: int = 1) -> None:
         record = runs.RunRecord(
             run_id=run_id, run_kind="train", plan_id="p", plan_name="p", run_name=run_id, table_name="",
-            loto="loto6", series_selector="N1", model_name="NHITS", backend="none", horizon=1, loss="MAE",
+            dataset="loto6", series_selector="N1", model_name="NHITS", backend="none", horizon=1, loss="MAE",
             env_key="e", random_seed=1, accelerator="cpu",
         )  # fmt: skip
         record.insert()

@@ -422,7 +422,7 @@ def test_a_panel_upload_shows_its_frequency_and_its_run_the_panel_leaderboard(pa
     page.get_by_role("button", name="Store sales.csv").click()
     page.get_by_text("Models rebuilt: yes").wait_for(timeout=REBUILD_TIMEOUT_MS)
     settle(page)
-    assert count("select count(*) from marts.mart_datasets where dataset_name = 'sales' and freq = 'ME'", env) == 1
+    assert count("select count(*) from marts.mart_datasets where dataset = 'sales' and freq = 'ME'", env) == 1
 
     run = {
         "name": "sales_nhits",

@@ -18,6 +18,7 @@ def count(sql: str) -> int:
         return int(warehouse.fetchall(sql)[0][0])
 
 
+@pytest.mark.fast
 def test_a_draw_upload_is_checked_without_storing_then_stored_once(duckdb_env):
     data = (SHIPPED / "loto7.json").read_bytes()
     check = uploads.check_upload("loto7.json", data, uploads.DRAWS)
@@ -32,6 +33,7 @@ def test_a_draw_upload_is_checked_without_storing_then_stored_once(duckdb_env):
     assert (again.would_add, again.already_known, again.storable) == (0, 658, False)
 
 
+@pytest.mark.fast
 def test_upload_problems_name_row_and_rule_and_conflicts_are_listed(duckdb_env, tmp_path):
     from fcast.ingest.loader import load_draws
     from fcast.ingest.sources import read_source
@@ -52,6 +54,7 @@ def test_upload_problems_name_row_and_rule_and_conflicts_are_listed(duckdb_env, 
     assert count("select count(*) from raw.ingest_rejects") == 0
 
 
+@pytest.mark.fast
 def test_panel_uploads_report_types_encodings_sizes_and_suffixes(duckdb_env, monkeypatch):
     good = pd.DataFrame({"unique_id": ["a"] * 4, "ds": [1, 2, 3, 4], "y": [1.0, 2.0, 3.0, 4.0]})
     check = uploads.check_upload("p.csv", good.to_csv(index=False).encode(), uploads.PANEL, dataset_name="demo")
@@ -70,6 +73,7 @@ def test_panel_uploads_report_types_encodings_sizes_and_suffixes(duckdb_env, mon
     assert count("select count(*) from raw.panel_observations") == 0
 
 
+@pytest.mark.fast
 def test_the_launch_check_names_what_is_missing(duckdb_env):
     problems = launch.environment_problems()
     assert len(problems) == 1 and "bootstrap.py main" in problems[0] and "marts.run_history" in problems[0]
@@ -147,7 +151,7 @@ def test_a_stored_panel_upload_lands_in_the_raw_tables_and_the_long_format(train
     assert stored.added == 11 and list(stored.problems["rule"]) == ["y_type"]
     assert count("select count(*) from raw.panel_observations where dataset_name = 'shop'") == 11
     assert count("select count(*) from raw.ingest_rejects where subject = 'shop'") == 1
-    assert count("select count(*) from marts.fct_series_long where dataset_name = 'shop'") == 11
+    assert count("select count(*) from marts.fct_series_long where dataset = 'shop'") == 11
     again = uploads.store_upload("shop.csv", data, uploads.PANEL, dataset_name="shop")
     assert again.added == 0 and count("select count(*) from raw.panel_observations") == 11
     assert count("select count(*) from raw.ingest_rejects where subject = 'shop'") == 1
@@ -179,6 +183,7 @@ def _futr_file(rows: list[tuple[str, str, float]]) -> bytes:
 NEXT_MONTHS = [("a", "2022-01-31", 1.0), ("a", "2022-02-28", 2.0), ("b", "2022-01-31", 0.0), ("b", "2022-02-28", 1.0)]
 
 
+@pytest.mark.fast
 def test_a_panel_upload_shows_its_time_axis_and_names_missing_timestamps(duckdb_env):
     from fcast.ingest.records import IngestError
 
@@ -219,6 +224,7 @@ def test_a_panel_upload_shows_its_time_axis_and_names_missing_timestamps(duckdb_
     assert count("select count(*) from raw.panel_datasets") == 0
 
 
+@pytest.mark.fast
 def test_a_futr_upload_needs_its_panel_then_checks_its_future_values(duckdb_env, tmp_path):
     from fcast.ingest.panel import load_panel
 
@@ -271,6 +277,7 @@ def _panel_facts():
     )
 
 
+@pytest.mark.fast
 def test_plan_choices_for_a_panel_are_its_series_and_its_own_columns():
     facts = _panel_facts()
     assert plan_builder.dataset_choices(facts) == ["air", "loto6"] and plan_builder.game_choices(facts) == ["loto6"]
@@ -322,7 +329,7 @@ def test_a_panel_and_its_futr_file_stored_from_the_ui_give_a_valid_plan_row(trai
     futr = uploads.store_upload("shop_futr.csv", _futr_file(NEXT_MONTHS), uploads.PANEL_FUTR, dataset_name="shop")
     assert futr.rebuild_ok, futr.rebuild_output
     assert futr.added == 4
-    assert count("select filled_observations from marts.mart_datasets where dataset_name = 'shop'") == 1
+    assert count("select filled_observations from marts.mart_datasets where dataset = 'shop'") == 1
 
     facts = RegistryFacts.load()
     assert "shop" in plan_builder.dataset_choices(facts) and "shop" not in plan_builder.game_choices(facts)

@@ -23,7 +23,7 @@ def test_long_format_has_k_series_per_game_and_every_draw(built_env):
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
             "select game_code, count(distinct unique_id), count(*), min(ds), max(ds) "
-            "from marts.fct_series_long where dataset_name = 'lottery' group by game_code"
+            "from marts.fct_series_long where dataset_kind = 'game' group by game_code"
         )
     by_game = {row[0]: row[1:] for row in rows}
     assert set(by_game) == set(GAMES)

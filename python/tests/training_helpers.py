@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from fcast import db
-
-
-def copy_of_warehouse(built: dict[str, str], folder: Path) -> dict[str, str]:
-    """A private copy of a built DuckDB warehouse, so the runs of one test are all it holds."""
-    env = {
-        **built,
-        "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-        "DBT_TARGET_PATH": str(folder / "dbt_target"),
-        "DBT_LOG_PATH": str(folder / "dbt_logs"),
-    }
-    shutil.copy2(built["FCAST_DUCKDB_PATH"], env["FCAST_DUCKDB_PATH"])
-    return env
+from fcast.throwaway import copy_of_warehouse as copy_of_warehouse  # the tests import it from here
 
 
 def write_plan(path: Path, document: dict) -> Path:

@@ -3,7 +3,6 @@ every game, written to raw tables (each evaluation replaces the game's previous 
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 import math
 import time
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from fcast.chance.distributions import slot_distributions
 from fcast.chance.leaderboard import LeaderboardEntry, cross_validation_points, latest_runs, score_game
 from fcast.chance.profile import ProfileTest, profile_game
 from fcast.chance.statistics import ALPHA
+from fcast.errors import NotFoundError
 from fcast.games import load_games
 from fcast.ingest.records import utc_now
 from fcast.raw_schema import LEADERBOARD_ENTRIES, PREDICTABILITY_TESTS, SLOT_CHANCE_BOUNDS
@@ -37,28 +37,26 @@ class GameEvaluation:
         return f"{self.game_code}: {board}; {departures} of {len(self.tests)} profile tests depart from chance"
 
 
-def bound_rows(game, computed_at) -> list[tuple]:
-    rows = []
-    for distribution in slot_distributions(game):
-        rows.append(
-            (
-                game.code,
-                distribution.unique_id,
-                distribution.slot_index,
-                game.family,
-                len(distribution.values),
-                distribution.values[0],
-                distribution.values[-1],
-                distribution.median,
-                float(distribution.mean),
-                float(distribution.best_constant_mae),
-                float(distribution.uniform_guess_mae),
-                distribution.entropy_bits,
-                math.log2(len(distribution.values)),
-                computed_at,
-            )
-        )
-    return rows
+def bound_rows(game, computed_at) -> list[dict]:
+    return [
+        {
+            "game_code": game.code,
+            "unique_id": distribution.unique_id,
+            "slot_index": distribution.slot_index,
+            "family": game.family,
+            "n_values": len(distribution.values),
+            "value_min": distribution.values[0],
+            "value_max": distribution.values[-1],
+            "median": distribution.median,
+            "mean": float(distribution.mean),
+            "exact_best_mae": float(distribution.best_constant_mae),
+            "uniform_guess_mae": float(distribution.uniform_guess_mae),
+            "entropy_bits": distribution.entropy_bits,
+            "max_entropy_bits": math.log2(len(distribution.values)),
+            "computed_at": computed_at,
+        }
+        for distribution in slot_distributions(game)
+    ]
 
 
 def evaluate(game_codes: list[str] | None = None) -> list[GameEvaluation]:

@@ -43,8 +43,9 @@ class LeaderboardEntry:
     alpha: float = ALPHA
     beats_chance: bool = False
 
-    def as_row(self, evaluated_at) -> tuple:
-        return (*self.__dict__.values(), evaluated_at)
+    def as_row(self, evaluated_at) -> dict:
+        """The raw.leaderboard_entries row, by column name."""
+        return {**self.__dict__, "evaluated_at": evaluated_at}
 
 
 def latest_runs(warehouse: db.Warehouse, game_code: str) -> pd.DataFrame:

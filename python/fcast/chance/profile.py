@@ -36,21 +36,9 @@ class ProfileTest:
     p_holm: float | None = None
     verdict: str = ""
 
-    def as_row(self, evaluated_at) -> tuple:
-        return (
-            self.game_code,
-            self.unique_id,
-            self.scope,
-            self.test_name,
-            self.n_draws,
-            self.statistic,
-            self.dof,
-            self.p_value,
-            self.p_holm,
-            json.dumps(self.detail, sort_keys=True),
-            self.verdict,
-            evaluated_at,
-        )
+    def as_row(self, evaluated_at) -> dict:
+        """The raw.predictability_tests row, by column name."""
+        return {**self.__dict__, "detail": json.dumps(self.detail, sort_keys=True), "evaluated_at": evaluated_at}
 
 
 WHAT = {

@@ -126,6 +126,7 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
     loaded_at = utc_now()
     accepted: dict[str, list[tuple[DrawRecord, _CanonicalDraw]]] = {}
     reject_rows = []
+    provenance = {"source_name": result.source_name, "source_kind": result.source_kind, "file_hash": result.file_hash}
 
     for record in result.records:
         game = _resolve_game(record, result, games)
@@ -141,17 +142,15 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
             for rule, message in problems:
                 report.rejects.append(Reject(result.source_name, record.source_row, rule, message))
                 reject_rows.append(
-                    (
-                        subject,
-                        result.source_name,
-                        result.source_kind,
-                        result.file_hash,
-                        record.source_row,
-                        rule,
-                        message,
-                        record.original_json(),
-                        loaded_at,
-                    )
+                    {
+                        "subject": subject,
+                        **provenance,
+                        "source_row": record.source_row,
+                        "rule": rule,
+                        "message": message,
+                        "original_record": record.original_json(),
+                        "loaded_at": loaded_at,
+                    }
                 )
             continue
         canonical = _CanonicalDraw(
@@ -167,22 +166,7 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
                 stored = known.get(draw.draw_no)
                 if stored is None:
                     known[draw.draw_no] = draw
-                    draw_rows.append(
-                        (
-                            game_code,
-                            draw.draw_no,
-                            draw.draw_date,
-                            json.dumps(list(draw.numbers)),
-                            json.dumps(list(draw.bonus)),
-                            draw.draw_hash,
-                            result.source_name,
-                            result.source_kind,
-                            result.file_hash,
-                            record.source_row,
-                            record.original_json(),
-                            loaded_at,
-                        )
-                    )
+                    draw_rows.append(_draw_row(game_code, draw, record, provenance, loaded_at))
                     continue
                 difference = draw.difference_from(stored)
                 if difference is None:
@@ -192,22 +176,11 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
                     Conflict(result.source_name, record.source_row, game_code, draw.draw_no, difference)
                 )
                 conflict_rows.append(
-                    (
-                        game_code,
-                        draw.draw_no,
-                        draw.draw_date,
-                        json.dumps(list(draw.numbers)),
-                        json.dumps(list(draw.bonus)),
-                        draw.draw_hash,
-                        stored.draw_hash,
-                        difference,
-                        result.source_name,
-                        result.source_kind,
-                        result.file_hash,
-                        record.source_row,
-                        record.original_json(),
-                        loaded_at,
-                    )
+                    {
+                        **_draw_row(game_code, draw, record, provenance, loaded_at),
+                        "stored_draw_hash": stored.draw_hash,
+                        "difference": difference,
+                    }
                 )
         if dry_run:
             report.added = len(draw_rows)
@@ -220,19 +193,33 @@ def load_draws(result: ReadResult, dry_run: bool = False) -> LoadReport:
         warehouse.insert_rows(
             INGEST_FILES,
             [
-                (
-                    result.file_hash,
-                    subject,
-                    result.source_name,
-                    result.source_kind,
-                    report.records_read,
-                    report.added,
-                    report.already_known,
-                    len({r.source_row for r in report.rejects}),
-                    len(report.conflicts),
-                    loaded_at,
-                )
+                {
+                    **provenance,
+                    "subject": subject,
+                    "records_read": report.records_read,
+                    "rows_added": report.added,
+                    "rows_already_known": report.already_known,
+                    "rows_rejected": len({r.source_row for r in report.rejects}),
+                    "rows_conflicting": len(report.conflicts),
+                    "loaded_at": loaded_at,
+                }
                 for subject in subjects
             ],
         )
     return report
+
+
+def _draw_row(game_code: str, draw: _CanonicalDraw, record: DrawRecord, provenance: dict, loaded_at) -> dict:
+    """A raw.lottery_draws row by column name (raw.lottery_draw_conflicts adds the stored hash and the difference)."""
+    return {
+        "game_code": game_code,
+        "draw_no": draw.draw_no,
+        "draw_date": draw.draw_date,
+        "numbers_json": json.dumps(list(draw.numbers)),
+        "bonus_json": json.dumps(list(draw.bonus)),
+        "draw_hash": draw.draw_hash,
+        **provenance,
+        "source_row": record.source_row,
+        "original_record": record.original_json(),
+        "loaded_at": loaded_at,
+    }

@@ -3,10 +3,11 @@
 A panel keeps its time axis (`fcast.time_axis`): integer `ds` stays integer (the step is its freq);
 dates keep their pandas frequency, inferred here (or declared with `freq`) and recorded with the
 dataset in raw.panel_datasets, with the dates stored as `ds_time` beside their grid index `ds`.
-Exogenous columns carry the hist_/stat_/fut_ prefixes. Row problems (types, missing values,
-duplicate keys, a date off the dataset's grid, a stat_ value that changes within a series) are
-rejected with file, row and rule. Missing timestamps are named per series and, as the user chooses,
-either reject the series (the default) or are filled (utilsforecast's `fill_gaps`, then a stated
+Exogenous columns carry the hist_/stat_/fut_ prefixes. Row problems (types, missing values, a ds
+that is not of the kind most of the file's ds values are, duplicate keys, a date off the dataset's
+grid, a stat_ value that changes within a series) are rejected with file, row and rule. Missing
+timestamps are named per series and, as the user chooses, either reject the series (the default,
+with a message offering `--fill-gaps`) or are filled (utilsforecast's `fill_gaps`, then a stated
 value or method) and flagged in `filled_by`. A futr file (`load_panel_futr`) adds the future values
 of fut_ columns that forecasts need.
 """
@@ -141,15 +142,48 @@ def _row_number(index: int) -> int:
     return index + 2  # the header is row 1 of the file
 
 
-def _parse_ds(values: pd.Series) -> tuple[pd.Series, bool]:
-    """ds as integers when every value is one, else as timestamps (NaT where unreadable); and whether dates."""
-    text = values.astype(str).str.strip()
-    as_int = pd.to_numeric(text, errors="coerce")
-    if as_int.notna().all() and (as_int == as_int.round()).all():
-        return as_int.astype("int64"), False
+@dataclass(frozen=True)
+class ParsedDs:
+    """The ds column read as one kind, integers or dates: the kind most of its non-empty values are.
+
+    ``keys`` holds the integer or timestamp of each row (NaN/NaT where the row's ds is empty or of the
+    other kind); ``misfit`` marks the non-empty values that are not of that kind, to be rejected by row.
+    """
+
+    keys: pd.Series
+    is_date: bool
+    empty: pd.Series
+    misfit: pd.Series
+    integers: int  # how many ds values are integers (integer-like text such as '1' included)
+    dates: int  # how many other ds values are dates
+
+
+_EMPTY_CELLS = ("", "nan", "NaN", "None", "NaT", "<NA>")
+
+
+def _parse_ds(values: pd.Series) -> ParsedDs:
+    """ds as integers when integers are at least as many as dates, else as timestamps.
+
+    Without a single integer or date in the column, ds is taken as dates (and every row is a misfit).
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else pd.to_datetime(values), True
-    return pd.to_datetime(text, errors="coerce", format="mixed"), True
+        keys = values.dt.tz_localize(None) if values.dt.tz else pd.to_datetime(values)
+        empty = keys.isna()
+        return ParsedDs(keys, True, empty, pd.Series(False, index=values.index), 0, int((~empty).sum()))
+    text = values.astype(str).str.strip()
+    empty = text.isin(_EMPTY_CELLS)
+    numeric = pd.to_numeric(text.where(~empty), errors="coerce")
+    is_integer = pd.Series(np.isfinite(numeric) & (numeric == numeric.round()), index=values.index)
+    others = ~empty & ~is_integer
+    dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if others.any():
+        dates = pd.to_datetime(text[others], errors="coerce", format="mixed").reindex(values.index)
+    integer_count, date_count = int(is_integer.sum()), int(dates.notna().sum())
+    if integer_count and integer_count >= date_count:
+        keys = numeric.where(is_integer)
+        keys = keys.astype("int64") if keys.notna().all() else keys
+        return ParsedDs(keys, False, empty, others, integer_count, date_count)
+    return ParsedDs(dates, True, empty, ~empty & dates.isna(), integer_count, date_count)
 
 
 class _Rejecter:
@@ -165,6 +199,32 @@ class _Rejecter:
         for index in self.frame.index[mask & ~self.bad]:
             self.rejects.append(Reject(self.source_name, _row_number(index), rule, message(index)))
         self.bad = self.bad | mask
+
+
+def _reject_bad_ds(reject: _Rejecter, frame: pd.DataFrame, parsed: ParsedDs) -> None:
+    """Reject rows whose ds is empty, or not of the kind most of the file's ds values are."""
+    reject(parsed.empty, "missing_value", lambda i: "ds is empty")
+    total = int((~parsed.empty).sum())
+    if parsed.integers == 0 and parsed.dates == 0:
+        reject(parsed.misfit, "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is neither an integer nor a date")
+    elif parsed.is_date:
+        reject(
+            parsed.misfit,
+            "ds_not_date",
+            lambda i: (
+                f"ds {frame.at[i, 'ds']!r} is not a date, while {parsed.dates} of the file's {total} ds "
+                "values are dates"
+            ),
+        )
+    else:
+        reject(
+            parsed.misfit,
+            "ds_not_integer",
+            lambda i: (
+                f"ds {frame.at[i, 'ds']!r} is not an integer, while {parsed.integers} of the file's {total} "
+                "ds values are integers"
+            ),
+        )
 
 
 def stored_axis(dataset_name: str, warehouse: db.Warehouse) -> TimeAxis | None:
@@ -294,9 +354,9 @@ def validate_panel(
     reject = _Rejecter(frame, source_name)
     unique_id = frame["unique_id"].astype(str).str.strip()
     reject(unique_id.isin(["", "nan", "None"]), "missing_value", lambda i: "unique_id is empty")
-    ds_key, is_date = _parse_ds(frame["ds"])
-    if is_date:
-        reject(ds_key.isna(), "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is neither an integer nor a date")
+    parsed_ds = _parse_ds(frame["ds"])
+    ds_key, is_date = parsed_ds.keys, parsed_ds.is_date
+    _reject_bad_ds(reject, frame, parsed_ds)
     y_text = frame["y"].astype(str).str.strip()
     y = pd.to_numeric(y_text, errors="coerce")
     reject(y_text.isin(["", "nan", "NaN", "None"]), "missing_value", lambda i: "y is empty")
@@ -434,7 +494,7 @@ def _check_dataset_name(path: Path, dataset_name: str) -> None:
         )
 
 
-def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, frame, loaded_at) -> list[tuple]:
+def _reject_rows(dataset_name: str, source_name: str, file_hash: str, rejects, frame, loaded_at) -> list[dict]:
     def original(source_row: int) -> str:
         record = frame.iloc[source_row - 2].to_dict() if 2 <= source_row < len(frame) + 2 else {}
         return json.dumps(record, ensure_ascii=False, default=str)
@@ -627,11 +687,12 @@ def load_panel_futr(path: Path, dataset_name: str, dry_run: bool = False) -> Pan
         reject(
             ~unique_id.isin(known_series), "unknown_series", lambda i: f"{dataset_name} has no series {unique_id[i]!r}"
         )
-        ds_key, is_date = _parse_ds(frame["ds"])
+        parsed_ds = _parse_ds(frame["ds"])
+        ds_key, is_date = parsed_ds.keys, parsed_ds.is_date
         if is_date != axis.is_date:
             raise IngestError(f"{path.name}: ds must hold {axis.describe()} like the dataset's observations")
+        _reject_bad_ds(reject, frame, parsed_ds)
         if is_date:
-            reject(ds_key.isna(), "ds_type", lambda i: f"ds {frame.at[i, 'ds']!r} is not a date")
             on_grid = pd.Series(False, index=frame.index)
             readable = ds_key.notna()
             on_grid[readable] = axis.on_grid(ds_key[readable])

@@ -8,7 +8,6 @@ as static_df, and the future fut_ values of a futr file as futr_df. A date panel
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ import pandas as pd
 
 from fcast import db
 from fcast.datasets import Dataset, dataset_of
-from fcast.errors import FcastError
+from fcast.errors import FcastError, NotFoundError
 from fcast.plans.spec import RunPlanRow
 from fcast.time_axis import TimeAxis
 
@@ -35,7 +34,9 @@ def series_of(row: RunPlanRow, warehouse: db.Warehouse) -> list[str]:
     if rows:
         return [unique_id for (unique_id,) in rows]
     rows = warehouse.fetchall(
-        "select distinct unique_id from marts.fct_series_long where dataset_name = ? order by unique_id", (row.dataset,)
+        "select distinct unique_id from marts.fct_series_long where dataset = ? and dataset_kind = 'panel' "
+        "order by unique_id",
+        (row.dataset,),
     )
     if row.series != "all":  # one series of a panel, by its id in the file
         rows = [(unique_id,) for (unique_id,) in rows if unique_id == f"{row.dataset}_{row.series}"]

@@ -323,7 +323,7 @@ def rehearsal_context(row: RunPlanRow, inputs) -> dict:
     }
 
 
-def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, result: dict) -> tuple:
+def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, result: dict) -> dict:
     from fcast.probe.definitions import context_columns
 
     spec = {"row": rehearsed_spec(row), "data_version": inputs.data_version, "stage_seconds": rehearsal.stage_seconds}
@@ -356,14 +356,14 @@ def _probe_row(env_key: str, row: RunPlanRow, inputs, rehearsal: Rehearsal, resu
     )
 
 
-def _store(env_key: str, rows: list[tuple]) -> None:
+def _store(env_key: str, rows: list[dict]) -> None:
     if not rows:
         return
     with db.connect() as warehouse:
         marks = ", ".join("?" for _ in rows)
         warehouse.execute(
             f"delete from {REGISTRY_PROBES.qualified_name} where env_key = ? and probe_id in ({marks})",
-            [env_key, *(row[1] for row in rows)],
+            [env_key, *(row["probe_id"] for row in rows)],
         )
         warehouse.insert_rows(REGISTRY_PROBES, rows)
 
@@ -409,7 +409,7 @@ def rehearse_rows(
     if pending:
         count = max(1, min(workers or default_workers(), len(pending)))
         say(f"rehearsing {len(pending)} row(s) in {count} worker process(es), one training step each ...")
-        written: list[tuple] = []
+        written: list[dict] = []
         done = 0
 
         def record(task: _Task, result: dict) -> None:

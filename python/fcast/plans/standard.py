@@ -6,8 +6,8 @@ global univariate model over the k series. Every feature column of the feature m
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 from fcast import db
+from fcast.errors import NotFoundError
 from fcast.games import get_game
 from fcast.plans.spec import RunPlanRow
 

@@ -1026,53 +1026,53 @@ def store_results(results: list[ValidationResult]) -> None:
         warehouse.insert_rows(
             RUN_PLANS,
             [
-                (
-                    r.row.plan_id,
-                    r.row.plan_name,
-                    r.row.source,
-                    r.row.row_index,
-                    r.row.run_name,
-                    r.row.dataset,
-                    r.row.series,
-                    r.row.model,
-                    (r.row.loss or {}).get("class", ""),
-                    (r.row.valid_loss or {}).get("class", ""),
-                    int(r.row.horizon) if isinstance(r.row.horizon, int) else 0,
-                    r.row.backend,
-                    json.dumps(r.row.spec(), sort_keys=True, default=str),
-                    now,
-                )
+                {
+                    "plan_id": r.row.plan_id,
+                    "plan_name": r.row.plan_name,
+                    "plan_source": r.row.source,
+                    "row_index": r.row.row_index,
+                    "run_name": r.row.run_name,
+                    "dataset": r.row.dataset,
+                    "series_selector": r.row.series,
+                    "model_class": r.row.model,
+                    "loss_class": (r.row.loss or {}).get("class", ""),
+                    "valid_loss_class": (r.row.valid_loss or {}).get("class", ""),
+                    "horizon": int(r.row.horizon) if isinstance(r.row.horizon, int) else 0,
+                    "backend": r.row.backend,
+                    "spec_json": json.dumps(r.row.spec(), sort_keys=True, default=str),
+                    "created_at": now,
+                }
                 for r in results
             ],
         )
         warehouse.insert_rows(
             PLAN_VALIDATIONS,
             [
-                (
-                    r.row.plan_id,
-                    r.env_key,
-                    "valid" if r.valid else "rejected",
-                    len(r.errors),
-                    len(r.violations) - len(r.errors),
-                    now,
-                )
+                {
+                    "plan_id": r.row.plan_id,
+                    "env_key": r.env_key,
+                    "status": "valid" if r.valid else "rejected",
+                    "violations": len(r.errors),
+                    "warnings": len(r.violations) - len(r.errors),
+                    "validated_at": now,
+                }
                 for r in results
             ],
         )
         warehouse.insert_rows(
             PLAN_VIOLATIONS,
             [
-                (
-                    r.row.plan_id,
-                    r.env_key,
-                    v.rule,
-                    v.field,
-                    v.severity,
-                    v.message,
-                    v.suggestion,
-                    v.evidence_kind,
-                    v.evidence[:2000],
-                )
+                {
+                    "plan_id": r.row.plan_id,
+                    "env_key": r.env_key,
+                    "rule": v.rule,
+                    "field": v.field,
+                    "severity": v.severity,
+                    "message": v.message,
+                    "suggestion": v.suggestion,
+                    "evidence_kind": v.evidence_kind,
+                    "evidence": v.evidence[:2000],
+                }
                 for r in results
                 for v in r.violations
             ],

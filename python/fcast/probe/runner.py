@@ -239,7 +239,7 @@ def recorded_probe_ids(env_key: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _row(env_key: str, probe: Probe, result: dict, comparison: Comparison) -> tuple:
+def _row(env_key: str, probe: Probe, result: dict, comparison: Comparison) -> dict:
     context = probe.context
     return REGISTRY_PROBES.row(
         {
@@ -308,7 +308,7 @@ def run_probes(
         return report
     workers = workers or max(1, min(os.cpu_count() or 1, 8))
     results: dict[str, dict] = {}
-    buffer: list[tuple] = []
+    buffer: list[dict] = []
     waiting: list[tuple[Probe, dict]] = []
     last_write = time.monotonic()
 

@@ -362,11 +362,11 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             futr_horizon[game] = min(futr_horizon.get(game, int(steps)), int(steps))
     if warehouse.table_exists("marts", "fct_panel_exogenous"):
         for dataset, feature in warehouse.fetchall(
-            "select distinct dataset_name, feature_name from marts.fct_panel_exogenous"
+            "select distinct dataset, feature_name from marts.fct_panel_exogenous"
         ):
             panel_features.setdefault(dataset, set()).add(feature)
         for dataset, unique_id in warehouse.fetchall(
-            "select distinct dataset_name, unique_id from marts.fct_series_long where dataset_name <> 'lottery'"
+            "select distinct dataset, unique_id from marts.fct_series_long where dataset_kind = 'panel'"
         ):  # a panel's selectors: all of its series, or one by its id in the file
             selectors[(dataset, "all")] = selectors.get((dataset, "all"), 0) + 1
             selectors[(dataset, unique_id.removeprefix(f"{dataset}_"))] = 1
@@ -374,7 +374,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
     futr_coverage: dict[str, dict[str, dict[str, int]]] = {}
     if warehouse.table_exists("marts", "mart_panel_futr_coverage"):
         for dataset, feature, steps, unique_id in warehouse.fetchall(
-            "select dataset_name, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage"
+            "select dataset, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage"
         ):
             futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
     return RegistryFacts(

@@ -131,9 +131,10 @@ def _full_scan(library: str, python: str | None, env_key: str, force: bool) -> d
     return result
 
 
-def _table_rows(table: RawTable, rows: list[dict], env_key: str, library: str) -> list[tuple]:
+def _table_rows(table: RawTable, rows: list[dict], env_key: str, library: str) -> list[dict]:
+    """The worker's rows by column name with their key; keys the table does not declare are left out."""
     context = {"env_key": env_key, "library": library}
-    return [tuple({**context, **row}[column] for column in table.column_names) for row in rows]
+    return [{column: {**context, **row}[column] for column in table.column_names} for row in rows]
 
 
 def write_scan(result: dict) -> dict[str, int]:

@@ -112,7 +112,7 @@ def run_sections(run: dict) -> list[str]:
             for name in (
                 "run_id",
                 "run_kind",
-                "loto",
+                "dataset",
                 "series_selector",
                 "unique_ids",
                 "horizon",
@@ -182,7 +182,7 @@ def _mart_exists(name: str) -> bool:
 def _is_panel(run: dict) -> bool:
     if not _mart_exists("mart_datasets"):
         return False
-    kind = _frame("select dataset_kind from marts.mart_datasets where dataset_name = ?", (run["loto"],))
+    kind = _frame("select dataset_kind from marts.mart_datasets where dataset = ?", (run["dataset"],))
     return not kind.empty and kind["dataset_kind"].iloc[0] == "panel"
 
 
@@ -218,7 +218,9 @@ def write_report(run_ids: list[str], title: str, output: Path | None = None) -> 
     if not run_ids:
         raise NotFoundError(f"{title}: no runs to report")
     marks = ", ".join("?" for _ in run_ids)
-    runs = _frame(f"select * from raw.nf_model_runs where run_id in ({marks}) order by created_at", run_ids)
+    runs = _frame(
+        f"select *, loto as dataset from raw.nf_model_runs where run_id in ({marks}) order by created_at", run_ids
+    )
     body = [f"<h1>{html.escape(title)}</h1>", f"<p>{len(runs)} run(s), target {html.escape(db.describe_target())}</p>"]
     for run in runs.to_dict("records"):
         body += run_sections(run)

@@ -78,7 +78,7 @@ def panel_columns(warehouse: db.Warehouse, dataset: str) -> set[str]:
     return {
         name
         for (name,) in warehouse.fetchall(
-            "select distinct feature_name from marts.fct_panel_exogenous where dataset_name = ?", (dataset,)
+            "select distinct feature_name from marts.fct_panel_exogenous where dataset = ?", (dataset,)
         )
     }
 

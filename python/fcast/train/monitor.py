@@ -42,25 +42,9 @@ class ResourceSample:
     gpu_memory_used_bytes: int | None
     gpu_memory_total_bytes: int | None
 
-    def as_row(self, run_id: str) -> tuple:
-        return (
-            run_id,
-            self.sample_index,
-            self.sampled_at,
-            self.elapsed_seconds,
-            self.process_cpu_percent,
-            self.system_cpu_percent,
-            self.process_rss_bytes,
-            self.system_memory_used_bytes,
-            self.system_memory_percent,
-            self.disk_read_bytes,
-            self.disk_write_bytes,
-            self.net_sent_bytes,
-            self.net_recv_bytes,
-            self.gpu_utilization_percent,
-            self.gpu_memory_used_bytes,
-            self.gpu_memory_total_bytes,
-        )
+    def as_row(self, run_id: str) -> dict:
+        """The raw.run_resources row, by column name."""
+        return {"run_id": run_id, **self.__dict__}
 
 
 @dataclass
@@ -81,8 +65,9 @@ class ResourceSummary:
     mean_gpu_utilization_percent: float | None
     peak_gpu_memory_used_bytes: int | None
 
-    def as_row(self, run_id: str) -> tuple:
-        return (run_id, *self.__dict__.values())
+    def as_row(self, run_id: str) -> dict:
+        """The raw.run_resource_summaries row, by column name."""
+        return {"run_id": run_id, **self.__dict__}
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -6,7 +6,6 @@ PostgreSQL a trigger does (the writer's value is overwritten there).
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 import datetime as dt
 import json
 import os
@@ -17,6 +16,7 @@ from typing import Any
 import psutil
 
 from fcast import db, settings
+from fcast.errors import NotFoundError
 from fcast.ingest.records import utc_now
 from fcast.raw_schema import NF_MODEL_RUNS, RawTable
 
@@ -38,7 +38,7 @@ class RunRecord:
     plan_name: str
     run_name: str
     table_name: str
-    loto: str
+    dataset: str
     series_selector: str
     model_name: str
     backend: str
@@ -63,7 +63,7 @@ class RunRecord:
             "plan_name": self.plan_name,
             "run_name": self.run_name,
             "table_name": self.table_name,
-            "loto": self.loto,
+            "loto": self.dataset,
             "series_selector": self.series_selector,
             "unique_ids": "[]",
             "model_name": self.model_name,
@@ -94,7 +94,7 @@ class RunRecord:
             "heartbeat_at": now,
         }
         with db.connect() as warehouse:
-            warehouse.insert_rows(NF_MODEL_RUNS, [tuple(values[name] for name in NF_MODEL_RUNS.column_names)])
+            warehouse.insert_rows(NF_MODEL_RUNS, [values])
 
 
 def update_table(

@@ -148,7 +148,7 @@ def _pinball(y: np.ndarray, prediction: np.ndarray, quantile: float) -> np.ndarr
     return np.maximum(quantile * difference, (quantile - 1) * difference)
 
 
-def metric_rows(run_id: str, cv: pd.DataFrame, alias: str, axis: TimeAxis | None = None) -> list[tuple]:
+def metric_rows(run_id: str, cv: pd.DataFrame, alias: str, axis: TimeAxis | None = None) -> list[dict]:
     """MAE and RMSE per series and window; coverage_<level> and quantile_loss when there are quantile outputs."""
     columns = output_columns(cv, alias)
     quantile_columns = columns.quantile_columns()
@@ -159,30 +159,30 @@ def metric_rows(run_id: str, cv: pd.DataFrame, alias: str, axis: TimeAxis | None
         y = window["y"].to_numpy(dtype=float)
         point = window[columns.point].to_numpy(dtype=float)
         error = y - point
-        base = (run_id, str(unique_id), window_of[cutoff], int(cutoff))
-        n_points = len(window)
-        rows.append((*base, "mae", float(np.mean(np.abs(error))), n_points))
-        rows.append((*base, "rmse", float(np.sqrt(np.mean(error**2))), n_points))
+        base = {"run_id": run_id, "unique_id": str(unique_id), "window_index": window_of[cutoff], "cutoff": int(cutoff)}
+        base["n_points"] = len(window)
+        rows.append({**base, "metric": "mae", "value": float(np.mean(np.abs(error)))})
+        rows.append({**base, "metric": "rmse", "value": float(np.sqrt(np.mean(error**2)))})
         for level, (lo, hi) in columns.intervals.items():
             lower, upper = window[lo].to_numpy(dtype=float), window[hi].to_numpy(dtype=float)
             covered = (y >= lower) & (y <= upper)
-            rows.append((*base, f"coverage_{level:g}", float(np.mean(covered)), n_points))
+            rows.append({**base, "metric": f"coverage_{level:g}", "value": float(np.mean(covered))})
         if len(quantile_columns) > 1 or columns.intervals:
             losses = [_pinball(y, window[column].to_numpy(dtype=float), q) for q, column in quantile_columns.items()]
-            rows.append((*base, "quantile_loss", float(np.mean(np.concatenate(losses))), n_points))
+            rows.append({**base, "metric": "quantile_loss", "value": float(np.mean(np.concatenate(losses)))})
     return rows
 
 
-def summarize(rows: list[tuple]) -> dict[str, float]:
+def summarize(rows: list[dict]) -> dict[str, float]:
     """Each metric over every series and window (what nf_model_runs.metrics holds).
 
     Means weight each window by its points; RMSE pools the squared errors of every window
     (the square root of the pooled mean square), so at h=1 it is not the MAE.
     """
     weighted: dict[str, list[tuple[float, int]]] = {}
-    for _, _, _, _, metric, value, n_points in rows:
-        if value is not None and not math.isnan(value):
-            weighted.setdefault(metric, []).append((value, int(n_points)))
+    for row in rows:
+        if row["value"] is not None and not math.isnan(row["value"]):
+            weighted.setdefault(row["metric"], []).append((row["value"], int(row["n_points"])))
     summary = {}
     for metric, pairs in weighted.items():
         values = np.array([value for value, _ in pairs])
@@ -191,6 +191,6 @@ def summarize(rows: list[tuple]) -> dict[str, float]:
             summary[metric] = round(float(np.sqrt(np.sum(values**2 * weights) / np.sum(weights))), 6)
         else:
             summary[metric] = round(float(np.sum(values * weights) / np.sum(weights)), 6)
-    summary["n_windows"] = len({row[2] for row in rows})
-    summary["n_series"] = len({row[1] for row in rows})
+    summary["n_windows"] = len({row["window_index"] for row in rows})
+    summary["n_series"] = len({row["unique_id"] for row in rows})
     return summary

@@ -111,7 +111,7 @@ def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str
         plan_name=row.plan_name,
         run_name=row.run_name,
         table_name="",
-        loto=row.dataset,
+        dataset=row.dataset,
         series_selector=row.series,
         model_name=row.model,
         backend=row.backend or "none",
@@ -132,9 +132,9 @@ def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str
 class ResultRows:
     """What a run writes from its outputs: metric, forecast and interval rows (the rehearsal builds them too)."""
 
-    metrics: list[tuple]
-    forecasts: list[tuple]
-    intervals: list[tuple]
+    metrics: list[dict]
+    forecasts: list[dict]
+    intervals: list[dict]
 
 
 def result_rows(run_id: str, row: RunPlanRow, inputs: RunInputs, cv: Any | None, forecast: Any, insample: Any | None):
@@ -173,28 +173,30 @@ def _store_results(
             warehouse.insert_rows(
                 MODEL_ARTIFACTS,
                 [
-                    (
-                        uuid.uuid4().hex,
-                        record.run_id,
-                        row.plan_id,
-                        row.model,
-                        row.dataset,
-                        inputs.table_name,
-                        str(saved.path),
-                        saved.files_hash,
-                        saved.file_count,
-                        saved.size_bytes,
-                        runs.to_json(inputs.unique_ids),
-                        runs.to_json(row.feature_list("futr")),
-                        runs.to_json(row.feature_list("hist")),
-                        runs.to_json(row.feature_list("stat")),
-                        runs.to_json({kind: row.feature_list(kind) for kind in ("futr", "hist", "stat")}),
-                        record.env_key,
-                        inputs.data_version,
-                        "stored",
-                        now,
-                        now,
-                    )
+                    {
+                        "artifact_id": uuid.uuid4().hex,
+                        "run_id": record.run_id,
+                        "plan_id": row.plan_id,
+                        "model_name": row.model,
+                        "loto": row.dataset,
+                        "table_name": inputs.table_name,
+                        "artifact_path": str(saved.path),
+                        "files_hash": saved.files_hash,
+                        "file_count": saved.file_count,
+                        "size_bytes": saved.size_bytes,
+                        "unique_ids": runs.to_json(inputs.unique_ids),
+                        "futr_exog_list": runs.to_json(row.feature_list("futr")),
+                        "hist_exog_list": runs.to_json(row.feature_list("hist")),
+                        "stat_exog_list": runs.to_json(row.feature_list("stat")),
+                        "feature_set": runs.to_json(
+                            {kind: row.feature_list(kind) for kind in ("futr", "hist", "stat")}
+                        ),
+                        "env_key": record.env_key,
+                        "data_version": inputs.data_version,
+                        "status": "stored",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 ],
             )
     return scoring.summarize(rows.metrics) if rows.metrics else {}

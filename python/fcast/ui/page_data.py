@@ -47,9 +47,9 @@ def _draws_overview() -> None:
 
 def _panel_datasets() -> None:
     panels = reads.frame(
-        "select dataset_name, time_kind, freq, season_length, series_count, observations, filled_observations, "
+        "select dataset, time_kind, freq, season_length, series_count, observations, filled_observations, "
         "first_ds_time, last_ds_time, first_ds, last_ds from marts.mart_datasets where dataset_kind = 'panel' "
-        "order by dataset_name"
+        "order by dataset"
     )
     st.subheader("Panel datasets")
     if panels.empty:
@@ -57,10 +57,10 @@ def _panel_datasets() -> None:
         return
     st.dataframe(panels, hide_index=True)
     columns = st.columns([1, 3])
-    dataset = columns[0].selectbox("Panel", list(panels["dataset_name"]), key="data_panel")
-    axis = panels.set_index("dataset_name").loc[dataset]
+    dataset = columns[0].selectbox("Panel", list(panels["dataset"]), key="data_panel")
+    axis = panels.set_index("dataset").loc[dataset]
     observed = reads.frame(
-        "select unique_id, ds, ds_time, y, filled_by from marts.fct_series_long where dataset_name = ? "
+        "select unique_id, ds, ds_time, y, filled_by from marts.fct_series_long where dataset = ? "
         "order by unique_id, ds",
         (dataset,),
     )
@@ -109,7 +109,7 @@ class UploadForm:
 
 
 def _panel_names() -> list[str]:
-    return reads.options("select dataset_name from marts.mart_datasets where dataset_kind = 'panel'")
+    return reads.options("select dataset from marts.mart_datasets where dataset_kind = 'panel'")
 
 
 def _panel_fields(form: UploadForm) -> None:

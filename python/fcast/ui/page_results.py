@@ -20,7 +20,7 @@ def _forecasts(dataset: str, panel: bool, dates: str | bool, season_length: int)
     st.subheader("Forecasts against the actual values" if panel else "Forecasts against the actual draws")
     runs = reads.frame(
         "select distinct run_id, run_name, model_name, created_at from marts.run_forecasts_vs_actuals f "
-        "join marts.run_history using (run_id, run_name, model_name) where f.game_code = ? order by created_at desc",
+        "join marts.run_history using (run_id, run_name, model_name) where f.dataset = ? order by created_at desc",
         (dataset,),
     )
     if runs.empty:
@@ -60,7 +60,7 @@ def _panel_leaderboard(dataset: str) -> None:
     runs = reads.frame(
         "select run_name, model_name, n_series, n_points, model_mae, seasonal_naive_mae, naive_mae, "
         "geometric_mean_relative_mae, beats_seasonal_naive, verdict, run_id from marts.panel_leaderboard_runs "
-        "where dataset_name = ? order by geometric_mean_relative_mae nulls last, model_mae",
+        "where dataset = ? order by geometric_mean_relative_mae nulls last, model_mae",
         (dataset,),
     )
     if runs.empty:
@@ -78,7 +78,7 @@ def _panel_leaderboard(dataset: str) -> None:
     per_series = reads.frame(
         "select run_name, unique_id, season_length, n_points, model_mae, seasonal_naive_mae, naive_mae, "
         "mae_relative_to_seasonal_naive, mae_relative_to_naive, beats_seasonal_naive, beats_naive "
-        "from marts.panel_leaderboard where dataset_name = ? order by run_name, unique_id",
+        "from marts.panel_leaderboard where dataset = ? order by run_name, unique_id",
         (dataset,),
     )
     with st.expander("Per series"):
@@ -143,9 +143,9 @@ def _resources() -> None:
 
 def _datasets() -> dict[str, tuple[str, str | bool, int]]:
     """Every dataset: its kind, its freq when its ds are dates (else False) and its season length."""
-    rows = reads.frame("select dataset_name, dataset_kind, time_kind, freq, season_length from marts.mart_datasets")
+    rows = reads.frame("select dataset, dataset_kind, time_kind, freq, season_length from marts.mart_datasets")
     return {
-        row.dataset_name: (row.dataset_kind, row.freq if row.time_kind == "date" else False, int(row.season_length))
+        row.dataset: (row.dataset_kind, row.freq if row.time_kind == "date" else False, int(row.season_length))
         for row in rows.itertuples()
     }
 

@@ -15,7 +15,7 @@ from fcast.ui.widgets import apply_filter, multiselect_filter, require_marts
 
 LIVE_REFRESH_S = 2
 RUN_COLUMNS = (
-    "run_id, run_kind, plan_name, run_name, game_code, series_selector, model_name, backend, status, "
+    "run_id, run_kind, plan_name, run_name, dataset, series_selector, model_name, backend, status, "
     "created_at, start_time, end_time, duration_seconds, heartbeat_at, error_type, error_message, accelerator"
 )
 
@@ -89,7 +89,7 @@ def _live_section() -> None:
     for run in active.itertuples():
         with st.container(border=True):
             st.write(
-                f"**{run.run_name}** · {run.model_name} on {run.game_code}/{run.series_selector} · "
+                f"**{run.run_name}** · {run.model_name} on {run.dataset}/{run.series_selector} · "
                 f"**{run.status}** · run `{run.run_id}`"
             )
             samples = _samples(run.run_id)
@@ -132,14 +132,14 @@ def _history_section() -> pd.DataFrame:
     with filters[2]:
         status = multiselect_filter("Status", sorted(runs["status"].dropna().unique()), "hist_status")
     with filters[3]:
-        game = multiselect_filter("Dataset", sorted(runs["game_code"].dropna().unique()), "hist_game")
+        dataset = multiselect_filter("Dataset", sorted(runs["dataset"].dropna().unique()), "hist_game")
     with filters[4]:
         kind = multiselect_filter("Kind", sorted(runs["run_kind"].dropna().unique()), "hist_kind")
     for column, chosen in (
         ("plan_name", plan),
         ("model_name", model),
         ("status", status),
-        ("game_code", game),
+        ("dataset", dataset),
         ("run_kind", kind),
     ):
         runs = apply_filter(runs, column, chosen)

@@ -20,7 +20,7 @@ import yaml
 from fcast import settings
 from fcast.errors import FcastError
 from fcast.plans.spec import PlanFormatError, RunPlanRow, rows_from_document
-from fcast.plans.validate import RegistryFacts, ValidationResult, store_results, validate_rows
+from fcast.plans.validate import RegistryFacts, ValidationResult, store_results
 
 PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FEATURE_KINDS = ("futr", "hist", "stat")
@@ -220,7 +220,10 @@ def check_plan(
         return PlanCheck([], [], format_error=str(error))
     if not rows:
         return PlanCheck([], [], format_error="the plan has no runs yet: add one with the form")
-    return PlanCheck(rows, validate_rows(rows, facts, store=False, rehearse=rehearse, progress=progress))
+    from fcast import app
+
+    report = app.validate(rows, store=False, rehearse=rehearse, progress=progress or (lambda line: None), facts=facts)
+    return PlanCheck(rows, report.results)
 
 
 class PlanSaveError(FcastError, ValueError):
