@@ -358,7 +358,8 @@ def predict(run_id: str, options: Any = None) -> Any:
 
 @dataclass
 class RefreshResult:
-    selection: list[str]  # dbt arguments: --select @source:raw.<table> ...
+    tables: list[str]  # the raw tables the step wrote
+    selection: list[str]  # dbt arguments: --select source:raw.<table>+ ...
     status: str  # refreshed | failed | deferred (asked not to build) | never_built (no marts yet)
     output: str = ""
 
@@ -378,14 +379,15 @@ def refresh(written_tables: Sequence[str], rebuild: bool = True) -> RefreshResul
     what to run. Either way the marts never lag silently: the result names the command."""
     from fcast.dbt_runner import downstream_selection, marts_built, run_dbt
 
-    selection = downstream_selection(list(dict.fromkeys(written_tables)))
+    tables = list(dict.fromkeys(written_tables))
+    selection = downstream_selection(tables)
     if not rebuild:
-        return RefreshResult(selection, "deferred")
+        return RefreshResult(tables, selection, "deferred")
     if not marts_built():
-        return RefreshResult(selection, "never_built")
+        return RefreshResult(tables, selection, "never_built")
     completed = run_dbt(["build", *selection], capture=True)
     output = (completed.stdout or "") + (completed.stderr or "")
-    return RefreshResult(selection, "refreshed" if completed.returncode == 0 else "failed", output)
+    return RefreshResult(tables, selection, "refreshed" if completed.returncode == 0 else "failed", output)
 
 
 # --- the main job ---

@@ -43,7 +43,7 @@ def render_refresh(refresh: app.RefreshResult | None) -> None:
     elif refresh.status == "never_built":
         say("next: `fcast build` (this warehouse has never been built; plans read the marts)")
     elif refresh.status == "refreshed":
-        say(f"marts refreshed ({refresh.command})")
+        say(f"marts refreshed: every model downstream of raw.{', raw.'.join(refresh.tables)}")
     else:
         print(refresh.output[-3000:], file=sys.stderr)
         print(f"error: the marts did not rebuild; fix the above and run `{refresh.command}`", file=sys.stderr)
@@ -202,7 +202,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     for evaluation in app.evaluate(args.game):
         say(f"  {evaluation.summary()}")
-    say("marts: leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability")
+    say("marts: chance_leaderboard, game_chance_verdicts, chance_predictability_profile, game_predictability")
     return 0
 
 
@@ -269,7 +269,7 @@ def _print_main_summary(result: app.MainResult) -> None:
         "\nwhere to look next:\n"
         "  fcast runs                       run history (status, duration, accuracy)\n"
         "  marts.run_history, run_series_metrics, run_forecasts_vs_actuals, run_resource_usage, model_store\n"
-        "  marts.leaderboard_vs_chance, game_chance_verdicts, predictability_profile, game_predictability\n"
+        "  marts.chance_leaderboard, game_chance_verdicts, chance_predictability_profile, game_predictability\n"
         f"  {settings.model_store_dir()}   the stored models (fcast predict RUN_ID / fcast retrain RUN_ID)\n"
         "  fcast docs                       the dbt docs site, offline"
     )

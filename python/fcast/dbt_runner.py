@@ -37,14 +37,18 @@ def run_dbt(arguments: list[str], capture: bool = False) -> subprocess.Completed
 
 
 def downstream_selection(raw_table_names: list[str]) -> list[str]:
-    """`--select @source:raw.<t> ...`: every model downstream of the raw tables a step wrote (one place), and what
-    their tests compare them with.
+    """The dbt selection to rebuild after a step wrote these raw tables (the one place that decides it):
+    every model and test downstream of them (`source:raw.<t>+`), and every table their tests compare them with
+    (`@source:raw.<t>,config.materialized:table`).
 
-    `@` adds the ancestors of everything downstream: a relationships test between a rebuilt mart and one
-    left as it was (run_forecasts_vs_actuals against run_history after new runs) would otherwise compare
-    tables of two different moments and fail. dbt's graph operators select such tests directly, so
-    `--indirect-selection cautious` cannot leave them out."""
-    return ["--select", *(f"@source:raw.{name}" for name in raw_table_names)]
+    The tables: a relationships test between a rebuilt mart and one left as it was (run_forecasts_vs_actuals
+    against run_history after new runs) would otherwise compare tables of two different moments and fail.
+    Only tables: a view always reads the current rows, and rebuilding an upstream view that is not downstream
+    of the write would, on PostgreSQL, drop its other dependent views (dbt replaces a view with `drop ...
+    cascade`)."""
+    downstream = [f"source:raw.{name}+" for name in raw_table_names]
+    compared_tables = [f"@source:raw.{name},config.materialized:table" for name in raw_table_names]
+    return ["--select", *downstream, *compared_tables]
 
 
 def marts_built() -> bool:

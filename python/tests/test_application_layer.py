@@ -92,8 +92,14 @@ def test_the_environment_table_lists_every_setting_with_its_default():
 def test_the_dbt_selection_after_a_write_is_derived_from_the_raw_tables_written():
     deferred = app.refresh(["lottery_draws", "ingest_rejects", "lottery_draws"], rebuild=False)
     assert deferred.status == "deferred" and deferred.ok
-    assert deferred.selection == ["--select", "@source:raw.lottery_draws", "@source:raw.ingest_rejects"]
-    assert deferred.command == "fcast build --select @source:raw.lottery_draws @source:raw.ingest_rejects"
+    assert deferred.selection == [
+        "--select",
+        "source:raw.lottery_draws+",
+        "source:raw.ingest_rejects+",
+        "@source:raw.lottery_draws,config.materialized:table",
+        "@source:raw.ingest_rejects,config.materialized:table",
+    ]
+    assert deferred.command.startswith("fcast build --select source:raw.lottery_draws+ source:raw.ingest_rejects+ @")
 
 
 def test_the_cli_has_no_pipeline_logic_of_its_own():

@@ -80,7 +80,7 @@ def test_a_monthly_panel_with_exogenous_columns_trains_with_dates_and_retrains(t
     not_built = run_fcast("validate", str(plan), "--static-only", env=env, check=False)
     assert (
         "[dataset_not_built]" in not_built.stdout
-        and "fcast build --select @source:raw.panel_datasets" in not_built.stdout
+        and "fcast build --select source:raw.panel_datasets+" in not_built.stdout
     )
     assert "neither a game nor a loaded panel" not in not_built.stdout
 

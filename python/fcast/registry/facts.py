@@ -12,7 +12,6 @@ a fast test. Keys of `parameters` and `allowed`:
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from fcast import db
 from fcast.datasets import Dataset, load_datasets, loaded_but_not_built
+from fcast.errors import NotFoundError
 from fcast.registry.environment import distribution_version, version_sort_key
 
 TRAINER = "trainer"

@@ -7,7 +7,6 @@ resource charts and the tail of its log. Plots are PNGs embedded as base64; noth
 
 from __future__ import annotations
 
-from fcast.errors import NotFoundError
 import base64
 import html
 import io
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from fcast import db, settings
+from fcast.errors import NotFoundError
 
 LOG_TAIL_LINES = 80
 STYLE = """
