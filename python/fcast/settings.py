@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fcast.errors import ConfigurationError, ProjectNotFoundError
+
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,8 +34,6 @@ class Setting:
         try:
             return float(text)
         except ValueError:
-            from fcast.errors import ConfigurationError
-
             raise ConfigurationError(f"{self.name}={text!r} is not a number (default {self.default})") from None
 
 
@@ -101,8 +101,6 @@ def project_dir() -> Path:
     configured = value("FCAST_PROJECT_DIR")
     candidate = Path(configured).resolve() if configured else _PACKAGE_ROOT
     if not (candidate / "dbt_project.yml").is_file():
-        from fcast.errors import ProjectNotFoundError
-
         raise ProjectNotFoundError(
             f"{candidate} holds no dbt_project.yml. Set FCAST_PROJECT_DIR to the fcast checkout."
         )

@@ -174,7 +174,7 @@ def built_env(request) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def trained_copy(built_duckdb, tmp_path):
     """A private copy of the built DuckDB warehouse, active in this process: its runs are the test's own."""
-    from .training_helpers import copy_of_warehouse
+    from fcast.throwaway import copy_of_warehouse
 
     env = copy_of_warehouse(built_duckdb, tmp_path)
     with environment(env):

@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from fcast.throwaway import copy_of_warehouse
+
 from .conftest import PROJECT_DIR, environment
-from .training_helpers import copy_of_warehouse
 
 NOTEBOOKS = sorted((PROJECT_DIR / "notebooks").glob("*.ipynb"))
 # Notebooks that load data and train: each runs on its own copy of the built warehouse, so the others (and the

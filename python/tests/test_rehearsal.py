@@ -199,8 +199,9 @@ def plan_rows(cases=CASES):
 @pytest.fixture(scope="module")
 def rehearsed(built_duckdb, tmp_path_factory):
     """Every case validated with its rehearsal, once, on a private copy of the built warehouse."""
+    from fcast.throwaway import copy_of_warehouse
+
     from .conftest import environment
-    from .training_helpers import copy_of_warehouse
 
     env = copy_of_warehouse(built_duckdb, tmp_path_factory.mktemp("rehearsal"))
     with environment(env):
@@ -294,7 +295,9 @@ def test_a_row_that_overruns_its_time_is_rejected_as_timeout(trained_copy):
 
 
 def test_cli_rehearses_by_default_and_static_only_skips_it(built_duckdb, tmp_path):
-    from .training_helpers import copy_of_warehouse, write_plan
+    from fcast.throwaway import copy_of_warehouse
+
+    from .training_helpers import write_plan
 
     env = copy_of_warehouse(built_duckdb, tmp_path)
     plan_file = write_plan(

@@ -21,9 +21,10 @@ import pytest
 import yaml
 
 from fcast import db
+from fcast.throwaway import copy_of_warehouse
 
 from .conftest import FCAST, PROJECT_DIR, SHIPPED, environment, hold_duckdb_lock, run_fcast
-from .training_helpers import TINY_FEATURES, copy_of_warehouse
+from .training_helpers import TINY_FEATURES
 
 ARTIFACTS = Path(os.environ.get("FCAST_TEST_ARTIFACTS", PROJECT_DIR / "artifacts")) / "ui"
 CHROMIUM_FLAGS = [

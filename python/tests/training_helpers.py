@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fcast import db
-from fcast.throwaway import copy_of_warehouse as copy_of_warehouse  # the tests import it from here
 
 
 def write_plan(path: Path, document: dict) -> Path:

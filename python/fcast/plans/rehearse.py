@@ -51,9 +51,9 @@ RULE_FOR_OUTCOME = {
 
 def default_workers() -> int:
     """FCAST_REHEARSAL_WORKERS, else one per core, at most 4."""
-    return int(settings.number("FCAST_REHEARSAL_WORKERS") if settings.value("FCAST_REHEARSAL_WORKERS") else 0) or min(
-        os.cpu_count() or 1, 4
-    )
+    if settings.value("FCAST_REHEARSAL_WORKERS"):
+        return int(settings.number("FCAST_REHEARSAL_WORKERS"))
+    return min(os.cpu_count() or 1, 4)
 
 
 def rehearsal_row(row: RunPlanRow) -> RunPlanRow:
