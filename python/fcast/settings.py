@@ -54,6 +54,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FCAST_REHEARSAL_TIMEOUT_S", "300", "Seconds before a rehearsal (one training step of a row) is stopped."),
     Setting("FCAST_REHEARSAL_WORKERS", "", "Rehearsal worker processes (default: the cores, at most 4)."),
     Setting("FCAST_STALE_RUN_S", "120", "Seconds without a heartbeat after which a RUNNING run is closed as FAILED."),
+    Setting(
+        "FCAST_TSFM_HOME",
+        "",
+        "Foundation-model weights, one folder per model (default: `tsfm/` beside the warehouse); nothing is downloaded.",
+        "foundation",
+    ),
+    Setting("NIXTLA_API_KEY", "", "TimeGPT API key (Nixtla's hosted API); never committed.", "foundation"),
+    Setting("NIXTLA_BASE_URL", "https://api.nixtla.io", "TimeGPT API address.", "foundation"),
     Setting("MLFLOW_TRACKING_URI", "", "MLflow store for `--mlflow` (default: a SQLite file in `mlruns/`).", "mlflow"),
     Setting("PGHOST", "127.0.0.1", "PostgreSQL host (target `postgres`).", "postgres"),
     Setting("PGPORT", "5432", "PostgreSQL port.", "postgres"),
@@ -138,6 +146,12 @@ def model_store_dir() -> Path:
     """Where trained models are saved: FCAST_MODEL_STORE, else a `models` folder beside the DuckDB file."""
     configured = value("FCAST_MODEL_STORE")
     return _in_project(configured) if configured else beside_warehouse("models")
+
+
+def tsfm_home() -> Path:
+    """Foundation-model weights: FCAST_TSFM_HOME, else a `tsfm` folder beside the DuckDB file."""
+    configured = value("FCAST_TSFM_HOME")
+    return _in_project(configured) if configured else beside_warehouse("tsfm")
 
 
 def registry_cache_dir() -> Path:
