@@ -440,6 +440,32 @@ REGISTRY_SEARCH_SPACES = RawTable(
     primary_key=("env_key", "auto_class", "backend", "parameter"),
 )
 
+REGISTRY_FOUNDATION_CAPABILITIES = RawTable(
+    name="registry_foundation_capabilities",
+    description="What each time-series foundation model adapter can do, scanned under its library's version "
+    "(chronos-forecasting, transformers, or fcast's own TimeGPT client).",
+    written_by="fcast.registry.scan",
+    columns=(
+        _ENV_KEY,
+        _LIBRARY,
+        ("model_class", "varchar(128) not null", "The adapter a plan row names as its model (Chronos2, TimesFM, ...)."),
+        ("zero_shot", "boolean not null", "Forecasts without training on the plan's data."),
+        ("past_covariates", "boolean not null", "Takes historical exogenous features."),
+        ("future_covariates", "boolean not null", "Takes future exogenous features."),
+        ("quantile_output", "boolean not null", "Forecasts quantiles (intervals come from them)."),
+        ("quantile_min", "double precision not null", "The lowest quantile of the model's own grid."),
+        ("quantile_max", "double precision not null", "The highest quantile of the model's own grid."),
+        ("max_context", "integer not null", "The longest context (draws) the model reads."),
+        ("max_horizon", "integer not null", "The longest horizon answered in one call."),
+        ("fine_tuning", "boolean not null", "Can be fine-tuned on the plan's data (model_args.fine_tune_steps)."),
+        ("embeddings", "boolean not null", "Gives pooled embeddings of a context window (fcast features embed)."),
+        ("needs_checkpoint", "boolean not null", "Loads local weights (model_args.checkpoint or FCAST_TSFM_HOME)."),
+        ("default_checkpoint", "varchar(200) not null", "The checkpoint's folder name under FCAST_TSFM_HOME."),
+        ("how_to_get", "text not null", "How a user puts the weights there (nothing is downloaded at run time)."),
+    ),
+    primary_key=("env_key", "model_class"),
+)
+
 REGISTRY_TABLES: tuple[RawTable, ...] = (
     REGISTRY_ENVIRONMENTS,
     REGISTRY_SYMBOLS,
@@ -449,6 +475,7 @@ REGISTRY_TABLES: tuple[RawTable, ...] = (
     REGISTRY_LOSSES,
     REGISTRY_MODEL_LOSSES,
     REGISTRY_SEARCH_SPACES,
+    REGISTRY_FOUNDATION_CAPABILITIES,
 )
 
 

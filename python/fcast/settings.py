@@ -57,7 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "FCAST_TSFM_HOME",
         "",
-        "Foundation-model weights, one folder per model (default: `tsfm/` beside the warehouse); nothing is downloaded.",
+        "Foundation-model weights, a folder per model (default: `tsfm/` beside the warehouse); nothing is downloaded.",
         "foundation",
     ),
     Setting("NIXTLA_API_KEY", "", "TimeGPT API key (Nixtla's hosted API); never committed.", "foundation"),

@@ -6,12 +6,16 @@ Plan values are plain YAML; this module turns them into what neuralforecast take
 cross-validation step when the plan does not set one there (early stopping needs validation data
 in every training the run does). The cross-validation step takes exactly the plan's
 `cross_validation` block otherwise (its own `level`, `quantiles`, `prediction_intervals`).
+
+A row whose model is a foundation model (`fcast.library.foundation`) builds its adapter from
+`model_args` instead, wrapped in `FoundationForecast`, which answers the same calls.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from fcast.library.foundation import adapter_class, is_foundation_model
 from fcast.plans.spec import RunPlanRow
 
 DEFAULT_CROSS_VALIDATION = {"n_windows": 3, "step_size": 1}
@@ -84,14 +88,40 @@ def model_arguments(row: RunPlanRow, **overrides: Any) -> dict:
 
 def build_model(row: RunPlanRow, **overrides: Any) -> Any:
     """The row's model with its arguments, features and losses; `overrides` (trainer settings) win."""
+    if is_foundation_model(row.model):
+        return build_adapter(row, overrides)
     return make_model(row.model, model_arguments(row, **overrides))
+
+
+def build_adapter(row: RunPlanRow, trainer_settings: dict) -> Any:
+    """A foundation model from `model_args`; of the trainer's settings only the device applies (GPU when present)."""
+    arguments: dict[str, Any] = {"h": row.horizon, **row.model_args}
+    accelerator = trainer_settings.get("accelerator")
+    if "device" not in arguments and accelerator in ("cpu", "cuda", "gpu"):
+        arguments["device"] = "cuda" if accelerator == "gpu" else accelerator
+    return adapter_class(row.model)(**arguments)
 
 
 def build_neuralforecast(row: RunPlanRow, models: list, freq: int | str = 1) -> Any:
     """NeuralForecast over `models` at the dataset's `freq` (1 for draw numbers), unless the plan sets its own."""
+    if is_foundation_model(row.model):
+        from fcast.library.foundation.forecaster import FoundationForecast
+
+        return FoundationForecast(models=models, **{"freq": freq, **row.neuralforecast})
     from neuralforecast import NeuralForecast
 
     return NeuralForecast(models=models, **{"freq": freq, **row.neuralforecast})
+
+
+def load_forecaster(path: str) -> Any:
+    """A saved NeuralForecast, or a saved foundation-model forecaster, from its folder."""
+    from fcast.library.foundation.forecaster import FoundationForecast, is_saved_foundation_model
+
+    if is_saved_foundation_model(path):
+        return FoundationForecast.load(path)
+    from neuralforecast import NeuralForecast
+
+    return NeuralForecast.load(path=path)
 
 
 def fit_arguments(row: RunPlanRow) -> dict:

@@ -32,6 +32,7 @@ from typing import Any
 
 from fcast import db, settings
 from fcast.ingest.records import utc_now
+from fcast.library.foundation import adapter_class, is_foundation_model
 from fcast.plans.known_failures import suggestion_for
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import REGISTRY_PROBES
@@ -57,9 +58,22 @@ def default_workers() -> int:
 
 
 def rehearsal_row(row: RunPlanRow) -> RunPlanRow:
-    """The row with training cut to one step (validating at that step) and a search to one trial."""
+    """The row with training cut to one step (validating at that step) and a search to one trial; a foundation
+    model runs zero-shot as it will, its fine-tuning (when asked) cut to one step."""
+    if is_foundation_model(row.model):
+        steps = row.model_args.get("fine_tune_steps")
+        return dataclasses.replace(row, model_args={**row.model_args, **({"fine_tune_steps": 1} if steps else {})})
     search = {**row.search, "num_samples": 1} if row.search else {}
     return dataclasses.replace(row, model_args={**row.model_args, **ONE_STEP}, search=search)
+
+
+def weights_identity(row: RunPlanRow) -> str:
+    """What else a foundation row's rehearsal depends on: the weights it loads ('' for neuralforecast rows)."""
+    if not is_foundation_model(row.model):
+        return ""
+    from fcast.library.foundation.checkpoints import checkpoint_fingerprint
+
+    return checkpoint_fingerprint(adapter_class(row.model), row.model_args.get("checkpoint"))
 
 
 def rehearsed_spec(row: RunPlanRow) -> dict:
@@ -78,6 +92,11 @@ PATH_MODULES = (
     "fcast.train.trainer",
     "fcast.automl.search",
     "fcast.plans.rehearse",
+    "fcast.library.foundation.base",
+    "fcast.library.foundation.forecaster",
+    "fcast.library.foundation.chronos",
+    "fcast.library.foundation.timesfm",
+    "fcast.library.foundation.timegpt",
 )
 
 
@@ -93,6 +112,8 @@ def trainer_path_fingerprint() -> str:
 
 def rehearsal_id(env_key: str, row: RunPlanRow, data_version: str) -> str:
     payload = {"rehearsal_version": REHEARSAL_VERSION, "env_key": env_key, "row": rehearsed_spec(row)}
+    if is_foundation_model(row.model):
+        payload["weights"] = weights_identity(row)
     payload.update(data_version=data_version, trainer_path=trainer_path_fingerprint())
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
 

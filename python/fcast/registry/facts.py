@@ -97,6 +97,10 @@ class RegistryFacts:
     datasets: dict[str, Dataset] = field(default_factory=dict)
     unbuilt_datasets: tuple[str, ...] = ()
     futr_coverage: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    # Foundation-model adapters (fcast.library.foundation) scanned under their own libraries: capabilities with
+    # the env_key and library they were scanned under; their constructors are in `parameters`, their flags in
+    # `models` like any model's.
+    foundation: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -104,6 +108,9 @@ class RegistryFacts:
             return _load_facts(warehouse, env_key)
 
     # --- questions ---------------------------------------------------------------------------
+
+    def is_foundation(self, model: str) -> bool:
+        return model in self.foundation
 
     def parameters_of(self, owner: str) -> dict[str, dict]:
         return self.parameters.get(owner, {})
@@ -234,17 +241,57 @@ def _columns(warehouse: db.Warehouse, schema: str, table: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def latest_env_key(warehouse: db.Warehouse) -> str:
-    """The most recent scan of the installed neuralforecast release (the one the trainer runs), else the
+def latest_env_key(warehouse: db.Warehouse, library: str = "neuralforecast") -> str:
+    """The most recent scan of the installed release of the library (the one the trainer runs), else the
     most recent scan of any release: scanning another release (`--version`) does not change it."""
     rows = warehouse.fetchall(
         "select env_key, library_version from raw.registry_environments "
-        "where library = 'neuralforecast' and status = 'scanned' order by scanned_at desc"
+        "where library = ? and status = 'scanned' order by scanned_at desc",
+        (library,),
     )
     if not rows:
-        raise NotFoundError("the registry holds no neuralforecast scan: run `fcast registry scan` first")
-    installed = distribution_version("neuralforecast")
+        raise NotFoundError(f"the registry holds no {library} scan: run `fcast registry scan` first")
+    installed = distribution_version(library)
     return next((key for key, version in rows if version == installed), rows[0][0])
+
+
+def _foundation_facts(warehouse: db.Warehouse) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+    """({adapter: capabilities with its env_key and library}, {adapter: constructor parameters}) of the latest
+    scan of each adapter library; adapters of a library never scanned are simply absent."""
+    from fcast.registry.plugins import FOUNDATION_LIBRARIES
+
+    if not warehouse.table_exists("raw", "registry_foundation_capabilities"):
+        return {}, {}
+    foundation: dict[str, dict] = {}
+    parameters: dict[str, dict[str, dict]] = {}
+    for library in FOUNDATION_LIBRARIES:
+        try:
+            env_key = latest_env_key(warehouse, library)
+        except NotFoundError:
+            continue
+        capability_columns = [
+            "model_class", "zero_shot", "past_covariates", "future_covariates", "quantile_output", "quantile_min",
+            "quantile_max", "max_context", "max_horizon", "fine_tuning", "embeddings", "needs_checkpoint",
+            "default_checkpoint", "how_to_get",
+        ]  # fmt: skip
+        for row in warehouse.fetchall(
+            f"select {', '.join(capability_columns)} from raw.registry_foundation_capabilities where env_key = ?",
+            (env_key,),
+        ):
+            foundation[row[0]] = {**dict(zip(capability_columns[1:], row[1:], strict=True)), "env_key": env_key,
+                                  "library": library}  # fmt: skip
+        for symbol, name, normalized, required, kind, default_repr in warehouse.fetchall(
+            "select symbol, parameter, normalized_type, required, kind, default_repr from raw.registry_parameters "
+            "where env_key = ? and symbol like 'fcast.library.foundation.%.__init__'",
+            (env_key,),
+        ):
+            parameters.setdefault(symbol.split(".")[-2], {})[name] = {
+                "type": normalized,
+                "required": bool(required),
+                "kind": kind,
+                "default_repr": default_repr,
+            }
+    return foundation, parameters
 
 
 def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
@@ -269,6 +316,23 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
     }
     if not models:
         raise NotFoundError(f"{env_key} is not in the registry: run `fcast registry scan` first")
+    foundation, foundation_parameters = _foundation_facts(warehouse)
+    for name, capability in foundation.items():
+        for flags in warehouse.fetchall(
+            "select can_build, build_error, exogenous_futr, exogenous_hist from raw.registry_model_capabilities "
+            "where env_key = ? and model_class = ? and scope = 'class'",
+            (capability["env_key"], name),
+        ):
+            models[name] = {
+                "can_build": bool(flags[0]),
+                "build_error": flags[1],
+                "multivariate": False,
+                "recurrent": False,
+                "exogenous_futr": bool(flags[2]),
+                "exogenous_hist": bool(flags[3]),
+                "exogenous_stat": False,
+                "auto_class": "",
+            }
     parameters: dict[str, dict[str, dict]] = {}
     for symbol, name, normalized, required, kind, default_repr in warehouse.fetchall(
         "select symbol, parameter, normalized_type, required, kind, default_repr from raw.registry_parameters "
@@ -377,6 +441,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             "select dataset, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage"
         ):
             futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
+    parameters.update(foundation_parameters)
     return RegistryFacts(
         env_key,
         version,
@@ -396,6 +461,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         datasets=datasets,
         unbuilt_datasets=tuple(loaded_but_not_built(warehouse, datasets)),
         futr_coverage=futr_coverage,
+        foundation=foundation,
     )
 
 
@@ -420,6 +486,7 @@ def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: An
         "datasets": {},
         "unbuilt_datasets": (),
         "futr_coverage": {},
+        "foundation": {},
     }
     values.update(overrides)
     return RegistryFacts(**values)

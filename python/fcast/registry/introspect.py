@@ -33,6 +33,7 @@ class ScanRows:
     losses: list[dict] = field(default_factory=list)
     model_losses: list[dict] = field(default_factory=list)
     search_spaces: list[dict] = field(default_factory=list)
+    foundation_capabilities: list[dict] = field(default_factory=list)
     _allowed_keys: set[tuple[str, str, str, str]] = field(default_factory=set, repr=False)
 
     def add_allowed(self, symbol: str, parameter: str, values: list[Any], source: str) -> None:

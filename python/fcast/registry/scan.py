@@ -24,6 +24,7 @@ from fcast.ingest.records import utc_now
 from fcast.raw_schema import (
     REGISTRY_ALLOWED_VALUES,
     REGISTRY_ENVIRONMENTS,
+    REGISTRY_FOUNDATION_CAPABILITIES,
     REGISTRY_LOSSES,
     REGISTRY_MODEL_CAPABILITIES,
     REGISTRY_MODEL_LOSSES,
@@ -33,10 +34,10 @@ from fcast.raw_schema import (
     REGISTRY_TABLES,
     RawTable,
 )
-from fcast.registry.plugins import PLUGIN_MODULES
+from fcast.registry.plugins import FOUNDATION_LIBRARIES, PLUGIN_MODULES
 from fcast.registry.worker import SCANNER_VERSION
 
-DEFAULT_LIBRARIES = ("neuralforecast",)
+DEFAULT_LIBRARIES = ("neuralforecast", *FOUNDATION_LIBRARIES)
 ALL_LIBRARIES = tuple(PLUGIN_MODULES)
 WORKER_TIMEOUT_S = 1800
 ROW_TABLES: dict[str, RawTable] = {
@@ -47,6 +48,7 @@ ROW_TABLES: dict[str, RawTable] = {
     "losses": REGISTRY_LOSSES,
     "model_losses": REGISTRY_MODEL_LOSSES,
     "search_spaces": REGISTRY_SEARCH_SPACES,
+    "foundation_capabilities": REGISTRY_FOUNDATION_CAPABILITIES,
 }
 _SKIP_STATUSES = ("scanned", "not_installed")
 

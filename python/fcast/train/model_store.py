@@ -92,11 +92,11 @@ def load_verified(path: Path, expected_hash: str) -> Any:
     """Copy the folder aside, check the copy's hash, and load the copy (nothing can change in between)."""
     import tempfile
 
-    from neuralforecast import NeuralForecast
+    from fcast.library.build import load_forecaster
 
     verify(path, expected_hash)
     with tempfile.TemporaryDirectory(prefix="fcast-model-") as scratch:
         copy = Path(scratch) / path.name
         shutil.copytree(path, copy)
         verify(copy, expected_hash)
-        return NeuralForecast.load(path=str(copy))
+        return load_forecaster(str(copy))

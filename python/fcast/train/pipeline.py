@@ -21,6 +21,7 @@ from fcast.library.build import (
     cross_validation_arguments,
     fit_arguments,
     insample_arguments,
+    load_forecaster,
     predict_arguments,
 )
 from fcast.plans.spec import RunPlanRow
@@ -112,11 +113,9 @@ def predict_with_saved(nf: Any, row: RunPlanRow, inputs: RunInputs) -> Any:
 
 def save_load_predict(outputs: PathOutputs, row: RunPlanRow, inputs: RunInputs, folder: Path, clock: StageClock):
     """Save as the model store does, load it back and predict again as `fcast predict` will."""
-    from neuralforecast import NeuralForecast
-
     with clock.stage("save"):
         outputs.nf.save(path=str(folder), save_dataset=False, overwrite=True)
     with clock.stage("load"):
-        loaded = NeuralForecast.load(path=str(folder))
+        loaded = load_forecaster(str(folder))
     with clock.stage("predict_loaded"):
         return predict_with_saved(loaded, row, inputs)

@@ -20,6 +20,7 @@ from typing import Any
 
 from fcast import db
 from fcast.ingest.records import utc_now
+from fcast.library.foundation import is_foundation_model
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import (
     MODEL_ARTIFACTS,
@@ -37,7 +38,18 @@ from fcast.train.pipeline import StageFailure, trainer_path
 from fcast.train.run_log import RunLog
 
 DEFAULT_RANDOM_SEED = 1
-VERSIONED_PACKAGES = ("neuralforecast", "torch", "pytorch-lightning", "pandas", "numpy", "duckdb", "dbt-core")
+VERSIONED_PACKAGES = (
+    "neuralforecast",
+    "torch",
+    "pytorch-lightning",
+    "pandas",
+    "numpy",
+    "duckdb",
+    "dbt-core",
+    "chronos-forecasting",
+    "transformers",
+)
+PRETRAINED_LOSS = "pretrained"  # a foundation model's run trains no loss of the plan's
 
 
 @dataclass
@@ -116,7 +128,7 @@ def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str
         model_name=row.model,
         backend=row.backend or "none",
         horizon=int(row.horizon),
-        loss=(row.loss or {}).get("class", "") or "default",
+        loss=PRETRAINED_LOSS if is_foundation_model(row.model) else (row.loss or {}).get("class", "") or "default",
         env_key=env_key,
         random_seed=seed,
         accelerator=detect_accelerator(),

@@ -197,10 +197,12 @@ class BaseTSFMAdapter:
     def save(self, folder: Path) -> None:
         """The arguments, the fitted contexts and (after fine-tuning) the weights, so `load` answers alike."""
         folder.mkdir(parents=True, exist_ok=True)
+        checkpoint = self.checkpoint_path() if self.CAPABILITIES.needs_checkpoint else None
         state = {
             "adapter": type(self).__name__,
             "arguments": self.arguments(),
-            "checkpoint_path": str(self.checkpoint_path()) if self.CAPABILITIES.needs_checkpoint else "",
+            "checkpoint_path": str(checkpoint or ""),
+            "checkpoint_hash": files_hash(checkpoint) if checkpoint else "",
             "contexts": {str(key): values.tolist() for key, values in self.contexts.items()},
         }
         (folder / ADAPTER_FILE).write_text(json.dumps(state), encoding="utf-8")
@@ -220,6 +222,18 @@ class BaseTSFMAdapter:
             arguments["checkpoint"] = str(folder / "weights")
             arguments["fine_tune_steps"] = 0
         adapter = adapter_class(state["adapter"])(**arguments)
+        if (folder / "weights").exists():
+            adapter._loaded = adapter.load_model()  # the folder may be a copy that is removed after loading
+        elif state.get("checkpoint_hash"):
+            found = files_hash(adapter.checkpoint_path())
+            if found != state["checkpoint_hash"]:
+                from fcast.library.foundation.checkpoints import CheckpointChangedError
+
+                raise CheckpointChangedError(
+                    f"{state['adapter']} was saved with the checkpoint {state['checkpoint_path']} (sha256 "
+                    f"{state['checkpoint_hash'][:12]}…) and {adapter.checkpoint_path()} now holds other weights "
+                    f"(sha256 {found[:12]}…): restore those weights or retrain the run"
+                )
         adapter.contexts = {key: np.asarray(values, dtype=np.float32) for key, values in state["contexts"].items()}
         return adapter
 

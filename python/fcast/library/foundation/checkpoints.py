@@ -6,6 +6,7 @@ how to put the weights there (the validator raises the same text before anything
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from fcast import settings
@@ -13,6 +14,10 @@ from fcast.errors import FcastError
 
 
 class CheckpointMissingError(FcastError, FileNotFoundError):
+    pass
+
+
+class CheckpointChangedError(FcastError, ValueError):
     pass
 
 
@@ -40,3 +45,15 @@ def resolve_checkpoint(adapter: type, checkpoint: str | None) -> Path:
     if problem:
         raise CheckpointMissingError(problem)
     return Path(checkpoint).expanduser() if checkpoint else default_checkpoint(adapter)
+
+
+def checkpoint_fingerprint(adapter: type, checkpoint: str | None) -> str:
+    """A cheap identity of the weights a row would load (file names, sizes, modification times), '' without any."""
+    if not adapter.CAPABILITIES.needs_checkpoint or checkpoint_problem(adapter, checkpoint):
+        return ""
+    folder = resolve_checkpoint(adapter, checkpoint)
+    digest = hashlib.sha256(str(folder.resolve()).encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        status = path.stat()
+        digest.update(f"{path.relative_to(folder)}|{status.st_size}|{status.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]

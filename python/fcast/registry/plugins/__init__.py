@@ -16,7 +16,12 @@ PLUGIN_MODULES = {
     "utilsforecast": "fcast.registry.plugins.utilsforecast",
     "hierarchicalforecast": "fcast.registry.plugins.hierarchicalforecast",
     "coreforecast": "fcast.registry.plugins.coreforecast",
+    # The foundation-model adapters, keyed by the library each one runs on.
+    "chronos-forecasting": "fcast.registry.plugins.chronos_forecasting",
+    "transformers": "fcast.registry.plugins.transformers",
+    "fcast": "fcast.registry.plugins.fcast_timegpt",
 }
+FOUNDATION_LIBRARIES = ("chronos-forecasting", "transformers", "fcast")
 
 
 def load_plugin(library: str) -> ModuleType:
