@@ -10,6 +10,8 @@ game's selectors and feature columns, and the capability history of three scanne
 from __future__ import annotations
 
 import dataclasses
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -127,8 +129,54 @@ STUDENT_T_PROBE = ProbeFact(
     },
 )
 
+# A foundation model's checkpoint folder (the rules only look for its config.json; nothing is loaded).
+TINY_CHECKPOINT = tempfile.mkdtemp(prefix="fcast-rule-checkpoint-")
+Path(TINY_CHECKPOINT, "config.json").write_text("{}")
+FOUNDATION_PARAMETERS = {
+    "h": required(),
+    "checkpoint": param("optional[str]"),
+    "context_length": param("optional[int]"),
+    "alias": param("optional[str]"),
+    "device": param("str", default="'auto'"),
+    "batch_size": param(default="64"),
+    "fine_tune_steps": param(default="0"),
+    "random_seed": param(default="1"),
+}
+
+
+def foundation(**capabilities) -> dict:
+    base = {
+        "zero_shot": True,
+        "past_covariates": False,
+        "future_covariates": False,
+        "quantile_output": True,
+        "quantile_min": 0.1,
+        "quantile_max": 0.9,
+        "max_context": 2048,
+        "max_horizon": 64,
+        "fine_tuning": False,
+        "embeddings": True,
+        "needs_checkpoint": True,
+        "default_checkpoint": "chronos-bolt-base",
+        "how_to_get": "hf download amazon/chronos-bolt-base",
+        "env_key": "chronos-forecasting==2.3.2|py|torch|cpu",
+        "library": "chronos-forecasting",
+    }
+    return {**base, **capabilities}
+
+
 FACTS = empty_facts(
+    foundation={
+        "ChronosBolt": foundation(),
+        "Chronos2": foundation(quantile_min=0.01, quantile_max=0.99, fine_tuning=True, default_checkpoint="chronos-2"),
+        "TimeGPT": foundation(
+            needs_checkpoint=False, embeddings=False, default_checkpoint="", env_key="fcast==0.1.0|py|torch|cpu"
+        ),
+    },
     models={
+        "ChronosBolt": model(exogenous_futr=False, exogenous_hist=False, exogenous_stat=False),
+        "Chronos2": model(exogenous_futr=False, exogenous_hist=False, exogenous_stat=False),
+        "TimeGPT": model(exogenous_futr=False, exogenous_hist=False, exogenous_stat=False),
         "NHITS": model(auto_class="AutoNHITS"),
         "TSMixerx": model(multivariate=True, auto_class="AutoTSMixerx"),
         "TimeLLM": model(can_build=False, build_error="ImportError: TimeLLM needs transformers"),
@@ -136,6 +184,9 @@ FACTS = empty_facts(
         "DeepAR": model(auto_class="AutoDeepAR"),
     },
     parameters={
+        "ChronosBolt": FOUNDATION_PARAMETERS,
+        "Chronos2": FOUNDATION_PARAMETERS,
+        "TimeGPT": FOUNDATION_PARAMETERS,
         "NHITS": NHITS_PARAMETERS,
         "TSMixerx": TSMIXERX_PARAMETERS,
         "TimeLLM": {"h": required(), "input_size": required()},
@@ -269,9 +320,26 @@ FACTS = empty_facts(
 DEFAULTS = {"dataset": "loto6", "series": "N1", "horizon": 2, "model": "NHITS", "model_args": {"input_size": 4}}
 
 
+# A foundation-model row: no neuralforecast arguments to inherit, its checkpoint present.
+FOUNDATION_DEFAULTS = {
+    "dataset": "loto6",
+    "series": "N1",
+    "horizon": 2,
+    "model": "ChronosBolt",
+    "model_args": {"checkpoint": TINY_CHECKPOINT},
+}
+
+
 def row_of(run: dict):
-    (row,) = rows_from_document({"plan": "p", "defaults": DEFAULTS, "runs": [{"name": "r", **run}]}, "test")
+    run = dict(run)
+    defaults = FOUNDATION_DEFAULTS if run.pop("foundation", False) else DEFAULTS
+    (row,) = rows_from_document({"plan": "p", "defaults": defaults, "runs": [{"name": "r", **run}]}, "test")
     return row
+
+
+def bolt(**run) -> dict:
+    """A run on the foundation-model defaults (ChronosBolt with its checkpoint)."""
+    return {"foundation": True, **run}
 
 
 def validate(**run):
@@ -538,6 +606,47 @@ TRIGGERS = [
     ),
 ]
 
+TRIGGERS += [
+    case(
+        "foundation_checkpoint_missing",
+        "model_args.checkpoint",
+        bolt(model_args={"checkpoint": "/nonexistent/chronos-bolt-base"}),
+        "no_such_folder",
+    ),
+    case("foundation_api_key_missing", "model", bolt(model="TimeGPT", model_args={}), "no_key"),
+    case("foundation_horizon_too_long", "horizon", bolt(horizon=65), "beyond_max_horizon"),
+    case(
+        "foundation_context_too_long",
+        "model_args.context_length",
+        bolt(model_args={"context_length": 4096}),
+        "beyond_max_context",
+    ),
+    case("foundation_quantiles_outside_grid", "predict.level", bolt(predict={"level": [95]}), "level_95_on_bolt"),
+    case(
+        "foundation_quantiles_outside_grid",
+        "cross_validation.quantiles",
+        bolt(cross_validation={"quantiles": [0.05, 0.5]}),
+        "quantile_below_grid",
+    ),
+    case(
+        "foundation_cannot_fine_tune",
+        "model_args.fine_tune_steps",
+        bolt(model_args={"fine_tune_steps": 10}),
+        "bolt_is_zero_shot",
+    ),
+    case("foundation_unsupported_call", "search", bolt(search={"backend": "optuna"}), "search"),
+    case("foundation_unsupported_call", "predict_insample", bolt(predict_insample=True), "insample"),
+    case(
+        "foundation_unsupported_call",
+        "fit.prediction_intervals",
+        bolt(fit={"prediction_intervals": {"n_windows": 2}}),
+        "conformal",
+    ),
+    case("foundation_loss_unused", "loss", bolt(loss="MAE"), "plan_default_loss"),
+    case("unsupported_exogenous", "features.hist", bolt(features={"hist": ["hist_lag_1"]}), "foundation_no_covariates"),
+    case("unknown_argument", "model_args.input_size", bolt(model_args={"input_size": 4}), "foundation_nf_argument"),
+]
+
 # Every rule id a case above triggers: compared with the catalogue's static rules below.
 COVERED = {parameters.values[0] for parameters in TRIGGERS}
 
@@ -625,6 +734,16 @@ ACCEPTED = [
     ),
     pytest.param({"dataset": "air", "series": "all", "neuralforecast": {"freq": "M"}}, id="panel_freq_alias_same_grid"),
     pytest.param({"dataset": "steps", "series": "all", "neuralforecast": {"freq": 5}}, id="integer_panel_step"),
+    pytest.param(bolt(), id="foundation_zero_shot"),
+    pytest.param(
+        bolt(
+            model="Chronos2",
+            model_args={"context_length": 512, "fine_tune_steps": 5, "batch_size": 16},
+            predict={"level": [80, 95]},
+            cross_validation={"n_windows": 20, "step_size": 1, "level": [80]},
+        ),
+        id="foundation_fine_tuned_with_intervals",
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ one step on the trainer's own path (fcast.plans.rehearse), which settles what st
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from typing import Any
 from fcast import db
 from fcast.ingest.records import utc_now
 from fcast.library.build import QUIET_TRAINER
+from fcast.library.foundation import adapter_class, is_foundation_model
+from fcast.library.foundation.checkpoints import checkpoint_problem
 from fcast.plans.rules import rule
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import PLAN_VALIDATIONS, PLAN_VIOLATIONS, RUN_PLANS
@@ -142,6 +145,8 @@ class PlanValidator:
 
     def validate(self, row: RunPlanRow) -> ValidationResult:
         result = ValidationResult(row, self.facts.env_key)
+        if self.facts.is_foundation(row.model) or is_foundation_model(row.model):
+            return self._validate_foundation(row, result)
         checks = (
             self._dataset,
             self._frequency,
@@ -163,6 +168,30 @@ class PlanValidator:
             result.violations.extend(check(row))
             if any(v.rule in ("unknown_model", "model_cannot_build", "unknown_auto_model") for v in result.violations):
                 break
+        return result
+
+    def _validate_foundation(self, row: RunPlanRow, result: ValidationResult) -> ValidationResult:
+        """A foundation-model row: the data rules, its adapter's arguments and capabilities (fcast.library.foundation),
+        under the environment key of the adapter's library."""
+        info = self.facts.foundation.get(row.model)
+        if info is None:
+            result.violations.append(
+                Violation(
+                    "unknown_model",
+                    "model",
+                    f"{row.model} is a foundation model whose adapter library was never scanned here",
+                    "run `fcast registry scan` (it scans the adapter libraries with neuralforecast)",
+                    "registry",
+                    "raw.registry_foundation_capabilities",
+                )
+            )
+            return result
+        result.env_key = info["env_key"]
+        for check in (self._dataset, self._frequency, self._model, self._arguments, self._features, self._horizon):
+            result.violations.extend(check(row))
+            if any(v.rule in ("unknown_model", "model_cannot_build") for v in result.violations):
+                return result
+        result.violations.extend(foundation_violations(row, info))
         return result
 
     # --- probes, in their context -------------------------------------------------------------
@@ -912,6 +941,123 @@ class PlanValidator:
         for name, spec in (row.search.get("config") or {}).items():
             violations.extend(_search_space_violations(backend, name, spec))
         return violations
+
+
+def foundation_violations(row: RunPlanRow, info: dict) -> list[Violation]:
+    """What a foundation model cannot do, from its scanned capabilities: weights, horizon, context, quantile grid,
+    fine-tuning, and the neuralforecast-only parts of a row."""
+    evidence = f"registry_foundation_capabilities of {row.model} ({info['env_key']})"
+    violations = []
+    adapter = adapter_class(row.model)
+    if info["needs_checkpoint"]:
+        problem = checkpoint_problem(adapter, row.model_args.get("checkpoint"))
+        if problem:
+            violations.append(
+                Violation(
+                    "foundation_checkpoint_missing",
+                    "model_args.checkpoint",
+                    problem,
+                    f"put its weights in {info['default_checkpoint']}/ under FCAST_TSFM_HOME",
+                    "registry",
+                    evidence,
+                )
+            )
+    elif hasattr(importlib.import_module(adapter.__module__), "api_key_problem"):
+        problem = importlib.import_module(adapter.__module__).api_key_problem()
+        if problem:
+            violations.append(
+                Violation("foundation_api_key_missing", "model", problem, "set NIXTLA_API_KEY", "rule", row.model)
+            )
+    if isinstance(row.horizon, int) and row.horizon > info["max_horizon"]:
+        violations.append(
+            Violation(
+                "foundation_horizon_too_long",
+                "horizon",
+                f"{row.model} answers at most {info['max_horizon']} steps in one call; the plan asks {row.horizon}",
+                f"use horizon <= {info['max_horizon']}",
+                "registry",
+                evidence,
+            )
+        )
+    context = row.model_args.get("context_length")
+    if isinstance(context, int) and not isinstance(context, bool) and not 1 <= context <= info["max_context"]:
+        violations.append(
+            Violation(
+                "foundation_context_too_long",
+                "model_args.context_length",
+                f"context_length={context}: {row.model} reads between 1 and {info['max_context']} draws",
+                f"use a context_length up to {info['max_context']} (or leave it out: the model's maximum)",
+                "registry",
+                evidence,
+            )
+        )
+    for section in ("predict", "cross_validation"):
+        arguments = getattr(row, section)
+        asked = [(f"{section}.level", 0.5 - float(v) / 200) for v in arguments.get("level") or []]
+        asked += [(f"{section}.quantiles", float(v)) for v in arguments.get("quantiles") or []]
+        outside = sorted(
+            {where for where, q in asked if not info["quantile_min"] - 1e-9 <= q <= info["quantile_max"] + 1e-9}
+        )
+        for where in outside:
+            violations.append(
+                Violation(
+                    "foundation_quantiles_outside_grid",
+                    where,
+                    f"{row.model} forecasts quantiles {info['quantile_min']}..{info['quantile_max']}; the plan asks "
+                    f"{arguments.get(where.split('.')[1])}",
+                    f"ask levels up to {round((1 - 2 * info['quantile_min']) * 100)} (quantiles within the grid)",
+                    "registry",
+                    evidence,
+                )
+            )
+    steps = row.model_args.get("fine_tune_steps")
+    if steps and not info["fine_tuning"]:
+        violations.append(
+            Violation(
+                "foundation_cannot_fine_tune",
+                "model_args.fine_tune_steps",
+                f"{row.model} cannot be fine-tuned through fcast (zero-shot only)",
+                "drop fine_tune_steps, or use Chronos2 to fine-tune",
+                "registry",
+                evidence,
+            )
+        )
+    unsupported = {
+        "search": "a hyperparameter search",
+        "predict_insample": "insample predictions",
+        "fit.prediction_intervals": "conformal prediction intervals (its quantiles give the intervals)",
+        "cross_validation.prediction_intervals": "conformal prediction intervals (its quantiles give the intervals)",
+        "cross_validation.refit": "refitting per window (each window is forecast from its own context)",
+        "neuralforecast.local_scaler_type": "neuralforecast's scalers",
+    }
+    for where, what in unsupported.items():
+        section, _, key = where.partition(".")
+        value = getattr(row, section)
+        present = value.get(key) if key and isinstance(value, dict) else value
+        if present not in (None, False, {}, [], 0):
+            violations.append(
+                Violation(
+                    "foundation_unsupported_call",
+                    where,
+                    f"{row.model} is a pre-trained foundation model: it has no {what}",
+                    f"remove {where} from this row",
+                    "rule",
+                    "fcast.library.foundation.forecaster",
+                )
+            )
+    for role in ("loss", "valid_loss"):
+        if getattr(row, role):
+            violations.append(
+                Violation(
+                    "foundation_loss_unused",
+                    role,
+                    f"{row.model} trains no loss of the plan (zero-shot; fine-tuning uses the model's own loss)",
+                    f"leave {role} out of this row (a plan default applies to every row)",
+                    "rule",
+                    row.model,
+                )
+            )
+    return violations
 
 
 def _search_space_violations(backend: str, name: str, spec: Any) -> list[Violation]:
