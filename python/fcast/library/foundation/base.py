@@ -74,6 +74,18 @@ def files_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def quiet_hub_progress() -> None:
+    """No progress bars from transformers and the hub in run logs (loading and writing weights)."""
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+        from transformers.utils import logging
+    except ImportError:  # TimeGPT's client needs neither
+        return
+    disable_progress_bars()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
 def pick_device(device: str) -> str:
     """`auto`: the GPU when torch sees one, else the CPU."""
     if device != "auto":
@@ -137,6 +149,7 @@ class BaseTSFMAdapter:
     @property
     def model(self) -> Any:
         if self._loaded is None:
+            quiet_hub_progress()
             self._loaded = self.load_model()
         return self._loaded
 
@@ -223,6 +236,7 @@ class BaseTSFMAdapter:
             arguments["fine_tune_steps"] = 0
         adapter = adapter_class(state["adapter"])(**arguments)
         if (folder / "weights").exists():
+            quiet_hub_progress()
             adapter._loaded = adapter.load_model()  # the folder may be a copy that is removed after loading
         elif state.get("checkpoint_hash"):
             found = files_hash(adapter.checkpoint_path())

@@ -138,11 +138,27 @@ class FoundationForecast:
                 targets.append(values[end : end + h])
                 steps.append(list(ds[end : end + h]))
         levels, _ = _output_levels(level, quantiles)
-        forecast = self.adapter.predict_windows(contexts, h, levels)
+        forecast = self._windows_forecast(df, span, contexts, levels)
         frame = self._frame(keys, steps, forecast, level, quantiles)
         frame.insert(2, "cutoff", np.repeat(np.asarray(cutoffs), h))
         frame.insert(3, "y", np.concatenate(targets).astype(float))
         return frame
+
+    def _windows_forecast(
+        self, df: pd.DataFrame, span: int, contexts: list[np.ndarray], levels: list[float]
+    ) -> Forecast:
+        """Zero-shot, or (fine_tune_steps) from a copy fine-tuned on the draws before the first window, as
+        neuralforecast's cross-validation trains on what precedes it; `fit` later tunes the pre-trained weights."""
+        adapter = self.adapter
+        if adapter.fine_tune_steps <= 0:
+            return adapter.predict_windows(contexts, adapter.h, levels)
+        pretrained = adapter.model
+        before = [adapter.window(values[:-span]) for values in series_values(df).values()]
+        try:
+            adapter.fine_tune(before, adapter.fine_tune_steps)
+            return adapter.predict_windows(contexts, adapter.h, levels)
+        finally:
+            adapter._loaded = pretrained
 
     def predict_insample(self, **_: Any) -> pd.DataFrame:
         raise UnsupportedCall(

@@ -141,8 +141,10 @@ def api_levels(levels: list[float]) -> list[int | float] | None:
 
 
 def _values(array: np.ndarray) -> list[float | None]:
-    """JSON numbers of an array (NaN as null, like the client's orjson encoding)."""
-    return [None if math.isnan(value) else value for value in np.asarray(array, dtype=np.float32).tolist()]
+    """JSON numbers of an array as the client encodes them: float32, NaN as null, infinities at float32's ends."""
+    limit = np.finfo(np.float32)
+    values = np.nan_to_num(np.asarray(array, dtype=np.float32), nan=np.nan, posinf=limit.max, neginf=limit.min)
+    return [None if math.isnan(value) else value for value in values.tolist()]
 
 
 def _series(windows: list[np.ndarray]) -> dict[str, Any]:
@@ -212,9 +214,9 @@ class TimeGPTClient:
                 params = answer["detail"]
                 self.model_params_cache[key] = (int(params["input_size"]), int(params["horizon"]))
             except (KeyError, TypeError, ValueError):
-                raise TimeGPTResponseError(
-                    "GET", self.url(MODEL_PARAMS_ENDPOINT), 200, f"no detail.input_size/horizon in {answer!r:.300}"
-                ) from None
+                method = "POST" if self.is_azure else "GET"
+                what = f"no detail.input_size/horizon in {answer!r:.300}"
+                raise TimeGPTResponseError(method, self.url(MODEL_PARAMS_ENDPOINT), 200, what) from None
         return self.model_params_cache[key]
 
     def _send(self, method: str, endpoint: str, expected: tuple[int, ...], **kwargs: Any) -> Any:
@@ -302,8 +304,8 @@ class TimeGPT(BaseTSFMAdapter):
         if int(max_retries) < 1:
             raise TimeGPTArgumentError(f"TimeGPT max_retries counts attempts: at least 1, not {max_retries}")
         self.api_model = str(model)
-        self.freq = freq
         self.api_freq = standard_freq(freq)
+        self.freq = freq if isinstance(freq, int | str) else self.api_freq  # as given, or its pandas alias
         self.clean_ex_first = bool(clean_ex_first)
         self.finetune_depth = int(finetune_depth)
         self.finetune_loss = str(finetune_loss)
@@ -312,11 +314,11 @@ class TimeGPT(BaseTSFMAdapter):
         self.max_retries = int(max_retries)
         self.retry_interval_s = float(retry_interval_s)
         self.max_wait_s = float(max_wait_s)
-        self.fitted_model_id: str | None = self._saved_model_id(checkpoint) if checkpoint else None
+        self.fitted_model_id: str | None = None  # set by fine-tuning, or read from the checkpoint when first used
 
-    @staticmethod
-    def _saved_model_id(checkpoint: str) -> str | None:
-        path = Path(checkpoint).expanduser() / FINETUNED_FILE
+    def saved_model_id(self) -> str | None:
+        """The fine-tuned model's id kept in `checkpoint` (a saved model's `weights/`)."""
+        path = Path(str(self.checkpoint)).expanduser() / FINETUNED_FILE
         if not path.is_file():
             raise CheckpointMissingError(
                 f"TimeGPT: checkpoint {path.parent} holds no {FINETUNED_FILE}. TimeGPT has no local weights: leave "
@@ -327,6 +329,8 @@ class TimeGPT(BaseTSFMAdapter):
     @property
     def model_id(self) -> str | None:
         """The fine-tuned model the forecasts use (None: the base model)."""
+        if self.fitted_model_id is None and self.checkpoint:
+            self.fitted_model_id = self.saved_model_id()
         return self.fitted_model_id or self.finetuned_model_id
 
     def request_model(self, client: TimeGPTClient) -> str:
