@@ -170,7 +170,11 @@ FACTS = empty_facts(
         "ChronosBolt": foundation(),
         "Chronos2": foundation(quantile_min=0.01, quantile_max=0.99, fine_tuning=True, default_checkpoint="chronos-2"),
         "TimeGPT": foundation(
-            needs_checkpoint=False, embeddings=False, default_checkpoint="", env_key="fcast==0.1.0|py|torch|cpu"
+            needs_checkpoint=False,
+            embeddings=False,
+            fine_tuning=True,
+            default_checkpoint="",
+            env_key="fcast==0.1.0|py|torch|cpu",
         ),
     },
     models={

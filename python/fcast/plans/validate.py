@@ -1017,7 +1017,7 @@ def foundation_violations(row: RunPlanRow, info: dict) -> list[Violation]:
                 "foundation_cannot_fine_tune",
                 "model_args.fine_tune_steps",
                 f"{row.model} cannot be fine-tuned through fcast (zero-shot only)",
-                "drop fine_tune_steps, or use Chronos2 to fine-tune",
+                "drop fine_tune_steps, or use Chronos2 or TimeGPT to fine-tune",
                 "registry",
                 evidence,
             )

@@ -53,6 +53,8 @@ class FoundationForecast:
             raise UnsupportedCall("a foundation-model run has exactly one adapter")
         self.models = models
         self.freq = freq
+        if hasattr(models[0], "freq"):  # an adapter that sends the frequency on (TimeGPT) gets the dataset's
+            models[0].freq = freq
         self.last_ds: dict[Any, Any] = {}
 
     @property

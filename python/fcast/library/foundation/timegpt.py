@@ -38,7 +38,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -169,10 +169,13 @@ def _detail(response: requests.Response) -> str:
 
 @dataclass
 class TimeGPTClient:
-    """The few API calls fcast makes, with the client's headers, retries and error reading."""
+    """The few API calls fcast makes, with the client's headers, retries and error reading; `finetuned_model_id`
+    is the fine-tuned model its forecasts name (None: the base model), so a fine-tuned adapter's loaded model
+    is a copy of its client naming another id."""
 
     api_key: str = field(repr=False)
     base_url: str
+    finetuned_model_id: str | None = None
     timeout_s: float = 60.0
     max_retries: int = 6
     retry_interval_s: float = 10.0
@@ -314,7 +317,6 @@ class TimeGPT(BaseTSFMAdapter):
         self.max_retries = int(max_retries)
         self.retry_interval_s = float(retry_interval_s)
         self.max_wait_s = float(max_wait_s)
-        self.fitted_model_id: str | None = None  # set by fine-tuning, or read from the checkpoint when first used
 
     def saved_model_id(self) -> str | None:
         """The fine-tuned model's id kept in `checkpoint` (a saved model's `weights/`)."""
@@ -326,12 +328,9 @@ class TimeGPT(BaseTSFMAdapter):
             )
         return json.loads(path.read_text(encoding="utf-8"))["finetuned_model_id"]
 
-    @property
-    def model_id(self) -> str | None:
-        """The fine-tuned model the forecasts use (None: the base model)."""
-        if self.fitted_model_id is None and self.checkpoint:
-            self.fitted_model_id = self.saved_model_id()
-        return self.fitted_model_id or self.finetuned_model_id
+    def start_model_id(self) -> str | None:
+        """The fine-tuned model a newly loaded client forecasts with: the saved one, else `finetuned_model_id`."""
+        return self.saved_model_id() if self.checkpoint else self.finetuned_model_id
 
     def request_model(self, client: TimeGPTClient) -> str:
         """The `model` sent: an Azure deployment serves only `azureai`, as the client overrides."""
@@ -341,12 +340,15 @@ class TimeGPT(BaseTSFMAdapter):
         return self.api_model
 
     def load_model(self) -> TimeGPTClient:
+        """A client of the API (no weights: the checkpoint, when set, names a fine-tuned model)."""
+        model_id = self.start_model_id()
         problem = api_key_problem()
         if problem:
             raise TimeGPTKeyMissingError(problem)
         return TimeGPTClient(
             api_key=settings.value("NIXTLA_API_KEY").strip(),
             base_url=settings.value("NIXTLA_BASE_URL"),
+            finetuned_model_id=model_id,
             timeout_s=self.timeout_s,
             max_retries=self.max_retries,
             retry_interval_s=self.retry_interval_s,
@@ -380,7 +382,9 @@ class TimeGPT(BaseTSFMAdapter):
             quantiles[:, :, index] = mean if quantile == 0.5 else bounds[level_of(quantile)]
         return Forecast(mean, quantiles, levels)
 
-    def forecast_payload(self, model: str, windows: list[np.ndarray], h: int, level: list | None) -> dict[str, Any]:
+    def forecast_payload(
+        self, client: TimeGPTClient, model: str, windows: list[np.ndarray], h: int, level: list | None
+    ) -> dict[str, Any]:
         """The body of POST v2/forecast, field for field as the nixtla client builds it."""
         return {
             "series": {**_series(windows), "X": None, "X_future": None},
@@ -392,7 +396,7 @@ class TimeGPT(BaseTSFMAdapter):
             "finetune_steps": 0,  # fine-tuning is done once, at fit, by v2/finetune
             "finetune_depth": self.finetune_depth,
             "finetune_loss": self.finetune_loss,
-            "finetuned_model_id": self.model_id,
+            "finetuned_model_id": client.finetuned_model_id,
             "feature_contributions": False,
             "multivariate": False,
         }
@@ -401,7 +405,7 @@ class TimeGPT(BaseTSFMAdapter):
         self, client: TimeGPTClient, model: str, windows: list[np.ndarray], h: int, level: list | None
     ) -> tuple[np.ndarray, dict[tuple[str, float], np.ndarray]]:
         """(mean (n, h), {(side, level): (n, h)}); a body past the API's limit goes as partitions of whole series."""
-        body = _encode(self.forecast_payload(model, windows, h, level))
+        body = _encode(self.forecast_payload(client, model, windows, h, level))
         if len(body) > MAX_BODY_BYTES:
             if len(windows) == 1:
                 raise TimeGPTArgumentError(
@@ -419,7 +423,7 @@ class TimeGPT(BaseTSFMAdapter):
         return _read_forecast(answer, client.url(FORECAST_ENDPOINT), len(windows), h, level)
 
     def fine_tune(self, contexts: list[np.ndarray], steps: int) -> None:
-        """POST v2/finetune on the fitted windows; forecasts then name the fine-tuned model it answers."""
+        """POST v2/finetune on these windows, from the loaded model; the loaded model becomes the one it answers."""
         if any(len(values) < 2 for values in contexts):
             raise TimeGPTArgumentError("TimeGPT fine-tuning needs at least 2 observations in every series")
         client: TimeGPTClient = self.model
@@ -432,7 +436,7 @@ class TimeGPT(BaseTSFMAdapter):
             "finetune_depth": self.finetune_depth,
             "finetune_loss": self.finetune_loss,
             "output_model_id": None,
-            "finetuned_model_id": self.finetuned_model_id,
+            "finetuned_model_id": client.finetuned_model_id,
         }
         answer = client.post(FINETUNE_ENDPOINT, payload, model=model)
         model_id = answer.get("finetuned_model_id") if isinstance(answer, dict) else None
@@ -440,13 +444,14 @@ class TimeGPT(BaseTSFMAdapter):
             raise TimeGPTResponseError(
                 "POST", client.url(FINETUNE_ENDPOINT), 200, f"no finetuned_model_id in {answer!r:.300}"
             )
-        self.fitted_model_id = model_id
+        self._loaded = replace(client, finetuned_model_id=model_id)
 
     def save_weights(self, folder: Path) -> None:
         """The fine-tuned model lives at Nixtla: keep its id, so a loaded model forecasts with it."""
         folder.mkdir(parents=True, exist_ok=True)
+        loaded: TimeGPTClient | None = self._loaded
         state = {
-            "finetuned_model_id": self.model_id,
+            "finetuned_model_id": loaded.finetuned_model_id if loaded is not None else self.start_model_id(),
             "model": self.api_model,
             "finetune_steps": self.fine_tune_steps,
             "finetune_depth": self.finetune_depth,
