@@ -134,3 +134,29 @@ def test_a_missing_checkpoint_or_key_is_rejected_before_training_with_how_to_get
     assert "foundation_api_key_missing" in result.stdout and "NIXTLA_API_KEY" in result.stdout
     with environment(trained_copy):
         assert run_rows("where plan_name = ?", ("no_weights",)) == []
+
+
+def test_the_prober_calls_every_adapter_whose_weights_or_key_are_here(duckdb_env, tsfm_home):
+    from fcast import app
+
+    lines: list[str] = []
+    with environment({"FCAST_TSFM_HOME": str(tsfm_home)}), timegpt_api():
+        reports = app.probe_foundation_models(progress=lines.append)
+        with db.connect(read_only=True) as warehouse:
+            probes = {
+                (model, method, argument, label): (outcome, error)
+                for model, method, argument, label, outcome, error in warehouse.fetchall(
+                    "select model_class, method, argument, value_label, outcome, error_message "
+                    "from raw.registry_probes where library <> 'neuralforecast'"
+                )
+            }
+        again = app.probe_foundation_models(progress=lines.append)
+    assert {report.env_key.split("==")[0] for report in reports} == {"chronos-forecasting", "transformers", "fcast"}
+    assert {model for model, *_ in probes} == {"Chronos2", "ChronosBolt", "TimesFM", "TimeGPT"}
+    assert probes[("Chronos2", "predict", "level", "[99.0]")][0] == "ignored"  # beyond its 0.01..0.99 grid
+    assert probes[("TimesFM", "model_init", "h", "129")][0] == "raised"
+    assert probes[("ChronosBolt", "fit", "fine_tune_steps", "1")][0] == "raised"
+    assert probes[("Chronos2", "fit", "fine_tune_steps", "1")][0] == "ok"
+    assert probes[("TimeGPT", "embed", "", "")] == ("raised", "TimeGPT has no embedding output")
+    assert all(probes[(model, "save_load", "", "")][0] == "ok" for model in FOUNDATION_RUNS.values())
+    assert all(report.run == 0 for report in again), "probes already recorded are not run again"

@@ -758,6 +758,15 @@ def test_valid_plans_are_accepted(run):
     assert result.valid
 
 
+def test_a_foundation_capability_rule_cites_the_probe_that_saw_it():
+    clamped = ProbeFact("ignored", "b" * 32, "")
+    facts = dataclasses.replace(FACTS, probes={**FACTS.probes, ("ChronosBolt", "predict", "level", "[90.0]"): clamped})
+    result = PlanValidator(facts).validate(row_of(bolt(predict={"level": [95]})))
+    (violation,) = result.violations
+    assert violation.rule == "foundation_quantiles_outside_grid" and violation.evidence_kind == "probe"
+    assert violation.evidence.startswith("b" * 32) and "level=[90.0]: ignored" in violation.evidence
+
+
 def test_a_failing_probe_in_the_plans_context_is_an_error_citing_the_probe():
     result = validate(model_args={"dropout_prob_theta": 0.5})
     (violation,) = result.violations

@@ -25,7 +25,7 @@ from fcast.library.foundation.checkpoints import checkpoint_problem
 from fcast.plans.rules import rule
 from fcast.plans.spec import RunPlanRow
 from fcast.raw_schema import PLAN_VALIDATIONS, PLAN_VIOLATIONS, RUN_PLANS
-from fcast.registry.facts import TRAINER, ProbeFact, RegistryFacts, version_ranges
+from fcast.registry.facts import FAILING_OUTCOMES, TRAINER, ProbeFact, RegistryFacts, version_ranges
 
 __all__ = ["PlanValidator", "RegistryFacts", "ValidationResult", "Violation", "store_results", "validate_rows"]
 
@@ -48,6 +48,12 @@ CALL_SECTIONS = {
     "cross_validation": ("NeuralForecast.cross_validation", {"df", "static_df"}),
     "predict": ("NeuralForecast.predict", {"df", "static_df", "futr_df"}),
     "predict_insample": ("NeuralForecast.predict_insample", set()),
+}
+# The probe of fcast.probe.foundation that shows what a foundation-model capability rule prevents.
+FOUNDATION_RULE_PROBES = {
+    "foundation_horizon_too_long": ("model_init", "h"),
+    "foundation_quantiles_outside_grid": ("predict", "level"),
+    "foundation_cannot_fine_tune": ("fit", "fine_tune_steps"),
 }
 MULTI_OUTPUT_LOSSES = ("MQLoss", "HuberMQLoss", "DistributionLoss", "IQLoss", "HuberIQLoss", "GMM", "PMM", "NBMM")
 
@@ -191,8 +197,27 @@ class PlanValidator:
             result.violations.extend(check(row))
             if any(v.rule in ("unknown_model", "model_cannot_build") for v in result.violations):
                 return result
-        result.violations.extend(foundation_violations(row, info))
+        result.violations.extend(self._with_probe_evidence(row.model, foundation_violations(row, info)))
         return result
+
+    def _with_probe_evidence(self, model: str, violations: list[Violation]) -> list[Violation]:
+        """A capability rule that a probe of the adapter saw happen cites that probe."""
+        for violation in violations:
+            if violation.rule not in FOUNDATION_RULE_PROBES:
+                continue
+            method, argument = FOUNDATION_RULE_PROBES[violation.rule]
+            seen = [
+                (label, probe)
+                for (name, probed_method, probed_argument, label), probe in self.facts.probes.items()
+                if (name, probed_method, probed_argument) == (model, method, argument)
+                and probe.outcome in (*FAILING_OUTCOMES, "ignored")
+            ]
+            if seen:
+                label, probe = seen[0]
+                happened = probe.error or "the forecasts came back unchanged"
+                violation.evidence_kind = "probe"
+                violation.evidence = f"{probe.probe_id} ({argument}={label}: {probe.outcome}, {happened})"
+        return violations
 
     # --- probes, in their context -------------------------------------------------------------
 

@@ -255,6 +255,10 @@ def differences(result: dict, baseline: dict) -> tuple[float | None, tuple[str, 
 
 def compare_with_baseline(result: dict, baseline: dict | None, probe: Probe | None = None) -> Comparison:
     """The outcome of a probe from its result and its baseline's (see the module docstring)."""
+    if probe is not None and probe.spec.get("kind") == "foundation":
+        from fcast.probe.foundation import compare
+
+        return compare(result, baseline, probe)
     if result["outcome"] != "ok":
         return Comparison(result["outcome"])
     if probe is not None and probe.question != EFFECT:

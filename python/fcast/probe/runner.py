@@ -40,6 +40,7 @@ class ProbeRunReport:
     run: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    foundation: list[ProbeRunReport] = field(default_factory=list)  # the foundation-model adapters' probes
 
     def summary(self) -> str:
         counted = ", ".join(f"{count} {outcome}" for outcome, count in sorted(self.outcomes.items()))
@@ -245,7 +246,7 @@ def _row(env_key: str, probe: Probe, result: dict, comparison: Comparison) -> di
         {
             "env_key": env_key,
             "probe_id": probe.probe_id,
-            "library": "neuralforecast",
+            "library": probe.spec.get("library", "neuralforecast"),
             "model_class": probe.model_class,
             "method": probe.method,
             "argument": probe.argument,
@@ -319,8 +320,8 @@ def run_probes(
         found = result.get("library_version")
         if found and expected_version and found != expected_version:
             raise RuntimeError(
-                f"a probe worker imported neuralforecast {found}, but the probes are recorded for {env_key}: "
-                "probe another release with `fcast registry probe --version V`"
+                f"a probe worker imported {probe.spec.get('library', 'neuralforecast')} {found}, but the probes are "
+                f"recorded for {env_key}: probe another release with `fcast registry probe --version V`"
             )
         results[probe.probe_id] = result
         if probe.probe_id in recorded:

@@ -255,15 +255,18 @@ def latest_env_key(warehouse: db.Warehouse, library: str = "neuralforecast") -> 
     return next((key for key, version in rows if version == installed), rows[0][0])
 
 
-def _foundation_facts(warehouse: db.Warehouse) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
-    """({adapter: capabilities with its env_key and library}, {adapter: constructor parameters}) of the latest
-    scan of each adapter library; adapters of a library never scanned are simply absent."""
+def foundation_facts(
+    warehouse: db.Warehouse,
+) -> tuple[dict[str, dict], dict[str, dict[str, dict]], dict[tuple[str, str, str, str], ProbeFact]]:
+    """({adapter: capabilities with its env_key and library}, {adapter: constructor parameters}, {probe key:
+    probe}) of the latest scan of each adapter library; adapters of a library never scanned are absent."""
     from fcast.registry.plugins import FOUNDATION_LIBRARIES
 
     if not warehouse.table_exists("raw", "registry_foundation_capabilities"):
-        return {}, {}
+        return {}, {}, {}
     foundation: dict[str, dict] = {}
     parameters: dict[str, dict[str, dict]] = {}
+    probes: dict[tuple[str, str, str, str], ProbeFact] = {}
     for library in FOUNDATION_LIBRARIES:
         try:
             env_key = latest_env_key(warehouse, library)
@@ -291,7 +294,14 @@ def _foundation_facts(warehouse: db.Warehouse) -> tuple[dict[str, dict], dict[st
                 "kind": kind,
                 "default_repr": default_repr,
             }
-    return foundation, parameters
+        for model, method, argument, label, outcome, probe_id, error in warehouse.fetchall(
+            "select model_class, method, argument, value_label, outcome, probe_id, "
+            "trim(error_type || ': ' || error_message) from raw.registry_probes "
+            "where env_key = ? and coalesce(probe_kind, 'library') = 'library' order by probed_at",
+            (env_key,),
+        ):
+            probes[(model, method, argument, label)] = ProbeFact(outcome, probe_id, error.strip(": "))
+    return foundation, parameters, probes
 
 
 def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
@@ -316,7 +326,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
     }
     if not models:
         raise NotFoundError(f"{env_key} is not in the registry: run `fcast registry scan` first")
-    foundation, foundation_parameters = _foundation_facts(warehouse)
+    foundation, foundation_parameters, foundation_probes = foundation_facts(warehouse)
     for name, capability in foundation.items():
         for flags in warehouse.fetchall(
             "select can_build, build_error, exogenous_futr, exogenous_hist from raw.registry_model_capabilities "
@@ -442,6 +452,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         ):
             futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
     parameters.update(foundation_parameters)
+    probes.update(foundation_probes)
     return RegistryFacts(
         env_key,
         version,

@@ -28,12 +28,15 @@ class TimesFM(BaseTSFMAdapter):
         model = TimesFm2_5ModelForPrediction.from_pretrained(str(self.checkpoint_path()))
         return model.to(pick_device(self.device)).eval()
 
-    def _outputs(self, contexts: list[np.ndarray]) -> Any:
+    def _outputs(self, contexts: list[np.ndarray], context_len: int | None = None) -> Any:
+        """The model's outputs; `context_len` (a multiple of the patch length) is what each window is front-padded to
+        (default: the checkpoint's context_length, 16384 for the released weights)."""
         import torch
 
         device = next(self.model.parameters()).device
+        padded = {"forecast_context_len": context_len} if context_len else {}
         with torch.no_grad():
-            return self.model(past_values=[torch.tensor(values, device=device) for values in contexts])
+            return self.model(past_values=[torch.tensor(values, device=device) for values in contexts], **padded)
 
     def forecast_contexts(self, contexts: list[np.ndarray], h: int, levels: list[float]) -> Forecast:
         horizon = int(self.model.config.horizon_length)
@@ -47,5 +50,10 @@ class TimesFM(BaseTSFMAdapter):
         return Forecast(point, quantiles, levels)
 
     def embed_contexts(self, contexts: list[np.ndarray]) -> np.ndarray:
-        """The last patch's hidden state: in a decoder it has attended to the whole window."""
-        return self._outputs(contexts).last_hidden_state[:, -1, :].float().cpu().numpy()
+        """The last patch's hidden state: in a decoder it has attended to the whole window. Each window is padded to
+        the next multiple of the patch length rather than to the checkpoint's context (a 64-draw window would
+        otherwise run as 16384 steps). `embed` batches windows of one length, so the padding is the window's own."""
+        patch = int(self.model.config.patch_length)
+        longest = max(len(values) for values in contexts)
+        context_len = -(-longest // patch) * patch
+        return self._outputs(contexts, context_len).last_hidden_state[:, -1, :].float().cpu().numpy()

@@ -103,7 +103,9 @@ WRITERS = {"Chronos2": write_chronos2, "ChronosBolt": write_chronos_bolt, "Times
 def write_tiny_checkpoints(home: Path, seed: int = 0) -> dict[str, Path]:
     """Every local-weights adapter's tiny checkpoint in its default folder under `home` (FCAST_TSFM_HOME)."""
     from fcast.library.foundation import adapter_class
+    from fcast.library.foundation.base import quiet_hub_progress
 
+    quiet_hub_progress()
     written = {}
     for name, writer in WRITERS.items():
         folder = home / adapter_class(name).DEFAULT_CHECKPOINT
