@@ -294,6 +294,9 @@ def test_registry_search_narrows_models_and_shows_probe_evidence(page, ui_server
     settle(page)
     page.get_by_text("probed argument value(s)", exact=False).first.wait_for()
     wait_for_cell(page, "TSMixerx")
+    page.get_by_role("tab", name="Foundation models").click()
+    settle(page)
+    page.get_by_text("4 foundation model(s)", exact=False).wait_for()
 
 
 def _fill_plan(tab, document: dict) -> None:

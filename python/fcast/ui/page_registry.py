@@ -151,6 +151,22 @@ def _outcomes_tab(chosen: dict) -> None:
     st.dataframe(outcomes, hide_index=True)
 
 
+def _foundation_tab() -> None:
+    if reads.missing_marts(["marts.registry_foundation_models"]):
+        st.info("No foundation-model adapters scanned yet: run `fcast registry scan`.")
+        return
+    adapters = reads.frame(
+        "select model_class, library, library_version, zero_shot, quantile_min, quantile_max, max_context, "
+        "max_horizon, fine_tuning, embeddings, needs_checkpoint, default_checkpoint, how_to_get, can_build "
+        "from marts.registry_foundation_models order by model_class, library_version"
+    )
+    st.write(
+        f"{adapters['model_class'].nunique()} foundation model(s), each under the version of the library it runs "
+        "on. A plan row names one as its `model`; its weights go in `default_checkpoint` under FCAST_TSFM_HOME."
+    )
+    st.dataframe(adapters, hide_index=True)
+
+
 def render_registry() -> None:
     st.title("Registry")
     if not require_marts(
@@ -163,7 +179,7 @@ def render_registry() -> None:
         hide_index=True,
     )
     chosen = _filters(libraries)
-    tabs = st.tabs(["Capability matrix", "Arguments", "Losses", "Argument outcomes"])
+    tabs = st.tabs(["Capability matrix", "Arguments", "Losses", "Argument outcomes", "Foundation models"])
     with tabs[0]:
         _capabilities_tab(chosen)
     with tabs[1]:
@@ -172,3 +188,5 @@ def render_registry() -> None:
         _losses_tab(chosen)
     with tabs[3]:
         _outcomes_tab(chosen)
+    with tabs[4]:
+        _foundation_tab()
