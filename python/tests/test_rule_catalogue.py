@@ -308,7 +308,8 @@ FACTS = empty_facts(
     unbuilt_datasets=("fresh",),
     panel_features={"air": {"fut_trend", "hist_y_lag12"}},
     futr_coverage={"air": {"fut_trend": {"air_Airline1": 14, "air_Airline2": 12}}},
-    train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1"},
+    train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1", "hist_emb_chronos2_1"},
+    feature_nulls={"loto6": {"hist_emb_chronos2_1": (100, 2064)}},
     static_columns={"unique_id", "stat_slot_index"},
     capability_history={
         "NHITS": [(release, flags()) for release in RELEASES],
@@ -612,6 +613,12 @@ TRIGGERS = [
 
 TRIGGERS += [
     case(
+        "feature_not_computed",
+        "features.hist",
+        {"features": {"hist": ["hist_lag_1", "hist_emb_chronos2_1"]}},
+        "embeddings_not_computed",
+    ),
+    case(
         "foundation_checkpoint_missing",
         "model_args.checkpoint",
         bolt(model_args={"checkpoint": "/nonexistent/chronos-bolt-base"}),
@@ -756,6 +763,12 @@ def test_valid_plans_are_accepted(run):
     result = validate(**run)
     assert result.violations == [], shown(result)
     assert result.valid
+
+
+def test_an_uncomputed_embedding_says_which_command_computes_it():
+    (violation,) = validate(features={"hist": ["hist_emb_chronos2_1"]}).violations
+    assert "hist_emb_chronos2_1 (100 of 2064 draws)" in violation.message
+    assert "fcast features embed --model Chronos2 --game loto6" in violation.suggestion
 
 
 def test_a_foundation_capability_rule_cites_the_probe_that_saw_it():

@@ -70,6 +70,12 @@ RULES: tuple[Rule, ...] = (
         "a neuralforecast-only part of a row (search, insample, conformal intervals, refit) on a foundation model",
     ),
     Rule("foundation_loss_unused", "warning", "loss, valid_loss", "a foundation model trains no loss of the plan"),
+    Rule(
+        "feature_not_computed",
+        "error",
+        "features.hist, features.futr",
+        "a selected feature column is null for some draws of the dataset (embeddings not computed yet)",
+    ),
     Rule("unknown_auto_model", "error", "model", "an Auto* name whose model has no Auto counterpart here"),
     Rule("model_cannot_build", "error", "model", "the registry scan could not build the model here"),
     Rule(

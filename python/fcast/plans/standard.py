@@ -1,13 +1,15 @@
 """The standard plan of a game with k slots: k+1 runs, one per slot (N1..Nk) and one over all slots.
 
 The all-slot run is multivariate (n_series = k) for a model whose MULTIVARIATE flag is set, or one
-global univariate model over the k series. Every feature column of the feature marts is used.
+global univariate model over the k series. Every feature column of the feature marts is used, except the
+embedding features (hist_emb_), which are null until `fcast features embed` has computed them.
 """
 
 from __future__ import annotations
 
 from fcast import db
 from fcast.errors import NotFoundError
+from fcast.features import is_embedding_column
 from fcast.games import get_game
 from fcast.plans.spec import RunPlanRow
 
@@ -23,7 +25,8 @@ DEFAULT_CV_WINDOWS = 20
 
 
 def feature_columns() -> dict[str, list[str]]:
-    """Every hist_/fut_ column of nf_train_df and every stat_ column of nf_static_df."""
+    """Every hist_/fut_ column of nf_train_df and every stat_ column of nf_static_df, less the embedding features
+    (hist_emb_: null until `fcast features embed` computes them, so a plan names them on purpose)."""
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
             "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
@@ -34,7 +37,7 @@ def feature_columns() -> dict[str, list[str]]:
     columns = [column for _, column in rows]
     return {
         "futr": [column for column in columns if column.startswith("fut_")],
-        "hist": [column for column in columns if column.startswith("hist_")],
+        "hist": [column for column in columns if column.startswith("hist_") and not is_embedding_column(column)],
         "stat": [column for column in columns if column.startswith("stat_")],
     }
 

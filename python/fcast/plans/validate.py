@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from fcast import db
 from fcast.ingest.records import utc_now
 from fcast.library.build import QUIET_TRAINER
+from fcast.library.foundation import ADAPTERS as FOUNDATION_ADAPTERS
 from fcast.library.foundation import adapter_class, is_foundation_model
 from fcast.library.foundation.checkpoints import checkpoint_problem
 from fcast.plans.rules import rule
@@ -49,6 +51,7 @@ CALL_SECTIONS = {
     "predict": ("NeuralForecast.predict", {"df", "static_df", "futr_df"}),
     "predict_insample": ("NeuralForecast.predict_insample", set()),
 }
+EMBEDDING_COLUMN = re.compile(r"^hist_emb_([a-z0-9]+)_\d+$")  # fcast features embed: hist_emb_<model>_<i>
 # The probe of fcast.probe.foundation that shows what a foundation-model capability rule prevents.
 FOUNDATION_RULE_PROBES = {
     "foundation_horizon_too_long": ("model_init", "h"),
@@ -713,6 +716,7 @@ class PlanValidator:
                     )
                 )
             available = self._available_columns(row.dataset, kind)
+            violations.extend(self._feature_nulls(row, kind, [column for column in columns if column in available]))
             missing = sorted(set(columns) - available)
             if missing:
                 violations.append(
@@ -726,6 +730,35 @@ class PlanValidator:
                     )
                 )
         return violations
+
+    def _feature_nulls(self, row: RunPlanRow, kind: str, columns: list[str]) -> list[Violation]:
+        """A selected column that is null for some of the dataset's draws (neuralforecast refuses missing values)."""
+        nulls = self.facts.feature_nulls.get(row.dataset, {})
+        found = {column: nulls[column] for column in columns if column in nulls}
+        if not found:
+            return []
+        embeddings = sorted(
+            {EMBEDDING_COLUMN.match(column).group(1) for column in found if EMBEDDING_COLUMN.match(column)}
+        )
+        adapters = {name.lower(): name for name in FOUNDATION_ADAPTERS}
+        if embeddings:
+            commands = " and ".join(
+                f"`fcast features embed --model {adapters.get(key, key)} --game {row.dataset}`" for key in embeddings
+            )
+            suggestion = f"run {commands}, then `fcast build`"
+        else:
+            suggestion = "rebuild the feature marts (`fcast build`) or drop the column"
+        shown = ", ".join(f"{column} ({missing} of {rows} draws)" for column, (missing, rows) in sorted(found.items()))
+        return [
+            Violation(
+                "feature_not_computed",
+                f"features.{kind}",
+                f"{row.dataset} has null values in {shown}: training would stop at missing values",
+                suggestion,
+                "data",
+                "marts.nf_train_df",
+            )
+        ]
 
     def _available_columns(self, dataset: str, kind: str) -> set[str]:
         prefix = PREFIX_FOR_FEATURE[kind]

@@ -101,6 +101,9 @@ class RegistryFacts:
     # the env_key and library they were scanned under; their constructors are in `parameters`, their flags in
     # `models` like any model's.
     foundation: dict[str, dict] = field(default_factory=dict)
+    # game -> {hist_/fut_ column of marts.nf_train_df: (draws where it is null, draws)}, only columns with nulls
+    # (the embedding features stay null until `fcast features embed` computes them).
+    feature_nulls: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -453,6 +456,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
     parameters.update(foundation_parameters)
     probes.update(foundation_probes)
+    train_columns = _columns(warehouse, "marts", "nf_train_df")
     return RegistryFacts(
         env_key,
         version,
@@ -463,7 +467,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         declared,
         probes,
         removed,
-        _columns(warehouse, "marts", "nf_train_df"),
+        train_columns,
         _columns(warehouse, "marts", "nf_static_df"),
         selectors,
         futr_horizon,
@@ -473,7 +477,24 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         unbuilt_datasets=tuple(loaded_but_not_built(warehouse, datasets)),
         futr_coverage=futr_coverage,
         foundation=foundation,
+        feature_nulls=_feature_nulls(warehouse, train_columns),
     )
+
+
+def _feature_nulls(warehouse: db.Warehouse, columns: set[str]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per game, the feature columns of marts.nf_train_df that are null somewhere, with (null draws, draws)."""
+    features = sorted(column for column in columns if column.startswith(("hist_", "fut_")))
+    if not features:
+        return {}
+    counts = ", ".join(f"count(*) - count({column})" for column in features)
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for game, rows, *nulls in warehouse.fetchall(
+        f"select split_part(unique_id, '_N', 1), count(*), {counts} from marts.nf_train_df group by 1"
+    ):
+        missing = {column: (int(count), int(rows)) for column, count in zip(features, nulls, strict=True) if count}
+        if missing:
+            found[game] = missing
+    return found
 
 
 def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: Any) -> RegistryFacts:
@@ -498,6 +519,7 @@ def empty_facts(env_key: str = "neuralforecast==0|py|torch|cpu", **overrides: An
         "unbuilt_datasets": (),
         "futr_coverage": {},
         "foundation": {},
+        "feature_nulls": {},
     }
     values.update(overrides)
     return RegistryFacts(**values)
