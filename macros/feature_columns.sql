@@ -21,3 +21,15 @@
     {%- do columns.append('value_freq') -%}
     {{ return(columns) }}
 {%- endmacro %}
+
+{#- Names of the embedding features: hist_emb_<model>_<i> for every model of var('embedding_models') and
+    i = 1..var('embedding_dims'), in that order (fcast.features reads the same vars). -#}
+{% macro embedding_feature_columns() -%}
+    {%- set columns = [] -%}
+    {%- for model in var('embedding_models') -%}
+        {%- for component in range(1, var('embedding_dims') + 1) -%}
+            {%- do columns.append('hist_emb_' ~ model ~ '_' ~ component) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}

@@ -171,7 +171,44 @@ def probe(
     )
     kind = "quick subset" if quick else "full matrix"
     progress(f"probing neuralforecast ({kind}, {len(probes)} probes) [{outcome.env_key}] ...")
-    return run_probes(outcome.env_key, probes, workers=workers, timeout_s=timeout_s, progress=progress, python=python)
+    report = run_probes(outcome.env_key, probes, workers=workers, timeout_s=timeout_s, progress=progress, python=python)
+    if version is None:
+        report.foundation = probe_foundation_models(models, workers, timeout_s, progress)
+    return report
+
+
+def probe_foundation_models(
+    models: Sequence[str] = (), workers: int | None = None, timeout_s: float = 90.0, progress: Progress = _quiet
+) -> list[Any]:
+    """Probe the foundation-model adapters whose weights (or API key) are here, per adapter library; the others
+    are named with the reason. Returns one ProbeRunReport per library probed."""
+    from fcast.probe.foundation import plan_foundation_probes
+    from fcast.probe.runner import run_probes
+    from fcast.registry.facts import foundation_facts
+    from fcast.registry.plugins import FOUNDATION_LIBRARIES
+
+    scan(list(FOUNDATION_LIBRARIES))
+    with db.connect(read_only=True) as warehouse:
+        foundation, _, _ = foundation_facts(warehouse)
+    if models:
+        foundation = {name: info for name, info in foundation.items() if name in models}
+    reports = []
+    for plan in plan_foundation_probes(foundation):
+        for model, reason in plan.skipped.items():
+            progress(f"  {model}: not probed ({reason.split('. ')[0]})")
+        if plan.probes:
+            progress(f"probing {plan.library} adapters ({len(plan.probes)} probes) [{plan.env_key}] ...")
+            report = run_probes(
+                plan.env_key,
+                plan.probes,
+                workers=workers,
+                timeout_s=timeout_s,
+                progress=progress,
+                executor="fcast.probe.foundation:execute",
+            )
+            progress(f"  {report.summary()}")
+            reports.append(report)
+    return reports
 
 
 # --- dbt ---
@@ -351,6 +388,59 @@ def predict(run_id: str, options: Any = None) -> Any:
 
     db.ensure_raw_tables()
     return predict_stored(run_id, options or train_options())
+
+
+# --- features computed in Python ---
+
+
+@dataclass
+class EmbedResult:
+    report: Any  # fcast.features.embeddings.EmbeddingReport: per game, windows embedded and reused, seconds
+    refresh: RefreshResult | None = None
+
+    @property
+    def embedded(self) -> int:
+        return self.report.embedded
+
+    @property
+    def reused(self) -> int:
+        return self.report.reused
+
+    @property
+    def seconds(self) -> float:
+        return self.report.seconds
+
+    @property
+    def games(self) -> list[Any]:
+        return self.report.games
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refresh is not None and not self.refresh.ok else 0
+
+
+def embed_features(
+    model: str,
+    games: Sequence[str] = (),
+    checkpoint: str | None = None,
+    context_length: int | None = None,
+    batch_size: int | None = None,
+    rebuild: bool = True,
+    progress: Progress = _quiet,
+) -> EmbedResult:
+    """Foundation-model embeddings of every context window of the games' series (all games when empty), reduced
+    by a fixed random projection into raw.feature_embeddings (hist_emb_<model>_<i> in the feature marts); only
+    new or changed windows are embedded. Then the marts downstream are rebuilt when anything changed."""
+    from fcast.features.embeddings import WRITTEN_TABLES, embed_games
+
+    db.ensure_raw_tables()
+    report = embed_games(model, games, checkpoint, context_length, batch_size, progress=progress)
+    result = EmbedResult(report)
+    if report.changed:
+        if rebuild:
+            progress("refreshing the feature marts downstream of raw.feature_embeddings ...")
+        result.refresh = refresh(WRITTEN_TABLES, rebuild)
+    return result
 
 
 # --- refresh: the one place that decides which dbt models to rebuild after a write ---

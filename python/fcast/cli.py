@@ -206,6 +206,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_features_embed(args: argparse.Namespace) -> int:
+    result = app.embed_features(
+        args.model,
+        games=args.game or (),
+        checkpoint=args.checkpoint,
+        context_length=args.context_length,
+        batch_size=args.batch_size,
+        rebuild=not args.no_build,
+        progress=say,
+    )
+    say(result.report.summary())
+    render_refresh(result.refresh)
+    return result.exit_code
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from fcast import db
     from fcast.report.run_report import report_plan, report_run
@@ -474,6 +489,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    features = commands.add_parser("features", help="features computed in Python (foundation-model embeddings)")
+    features_commands = features.add_subparsers(dest="features_command", required=True, metavar="ACTION")
+    embed = features_commands.add_parser(
+        "embed",
+        help="embed the context window ending at every draw of every series with a foundation model, reduced by a "
+        "fixed random projection (hist_emb_<model>_<i> in feat_hist and nf_train_df); cached by window",
+    )
+    embed.add_argument("--model", required=True, help="Chronos2, ChronosBolt or TimesFM (vars.embedding_models)")
+    embed.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
+    embed.add_argument(
+        "--checkpoint", metavar="DIR", help="the weights' folder (default: its folder in FCAST_TSFM_HOME)"
+    )
+    embed.add_argument(
+        "--context-length", type=int, metavar="N", help="the most draws a window holds, ending at its draw (default 64)"
+    )
+    embed.add_argument("--batch-size", type=int, metavar="N", help="windows per model call (default 64)")
+    embed.add_argument(
+        "--no-build", action="store_true", help="do not rebuild the marts downstream (print the command instead)"
+    )
+    embed.set_defaults(handler=cmd_features_embed)
 
     report = commands.add_parser("report", help="a self-contained HTML report of a run (or of a plan's runs)")
     report.add_argument("run_id", nargs="?", metavar="RUN_ID", help="a run id or a unique prefix")

@@ -9,7 +9,8 @@ that the committed file is what the declarations generate).
 
 A column added to a table that earlier warehouses already hold names its migration (`added_in`); the
 `MIGRATIONS` run in version order, once each, and `raw.schema_migrations` records them. The sections
-below follow the domains that write the tables: ingest, registry scan, probes and plans, training, chance.
+below follow the domains that write the tables: ingest, registry scan, probes and plans, training, chance,
+features.
 """
 
 from __future__ import annotations
@@ -910,6 +911,35 @@ PREDICTABILITY_TESTS = RawTable(
 CHANCE_TABLES: tuple[RawTable, ...] = (SLOT_CHANCE_BOUNDS, LEADERBOARD_ENTRIES, PREDICTABILITY_TESTS)
 
 
+# --- Features computed in Python (fcast features embed): dbt pivots them into hist_ columns of the feature marts. ---
+
+FEATURE_EMBEDDINGS = RawTable(
+    name="feature_embeddings",
+    description="Per lottery series, draw and foundation model: the embedding of the context window ending at the "
+    "draw (only draws up to and including it), pooled by the model and reduced by a fixed random projection, one "
+    "row per component. One configuration (checkpoint, reduction, context length) per model and series: a new one "
+    "replaces the rows of the old.",
+    written_by="fcast.features.embeddings",
+    columns=(
+        ("game_code", "varchar(32) not null", "The game (games seed)."),
+        ("unique_id", "varchar(128) not null", "The series (<game>_N<k>)."),
+        ("ds", "bigint not null", "The draw number the context window ends at (included)."),
+        ("embedding_model", "varchar(32) not null", "The model key (chronos2, chronosbolt, timesfm)."),
+        ("component", "integer not null", "The projected dimension i (1..embedding_dims) of hist_emb_<model>_<i>."),
+        ("embedding_value", "float8 not null", "The value of that dimension."),
+        ("embedding_width", "integer not null", "Width of the model's pooled vector before the projection."),
+        ("checkpoint_hash", "varchar(64) not null", "sha256 of the checkpoint's files (the weights' identity)."),
+        ("reduction", "varchar(64) not null", "How the vector was reduced, e.g. random_projection(seed=17,dims=8)."),
+        ("context_length", "integer not null", "The most draws a window holds (fewer at the start of a series)."),
+        ("context_hash", "varchar(64) not null", "sha256 of the window's values: the cache key of the embedding."),
+        ("created_at", "timestamp not null", "UTC time the embedding was computed."),
+    ),
+    primary_key=("embedding_model", "unique_id", "ds", "component"),
+)
+
+FEATURE_TABLES: tuple[RawTable, ...] = (FEATURE_EMBEDDINGS,)
+
+
 # --- The raw schema's own version (fcast.db.ensure_raw_tables). ---
 
 SCHEMA_MIGRATIONS = RawTable(
@@ -931,6 +961,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     *PROBE_AND_PLAN_TABLES,
     *TRAINING_TABLES,
     *CHANCE_TABLES,
+    *FEATURE_TABLES,
     SCHEMA_MIGRATIONS,
 )
 

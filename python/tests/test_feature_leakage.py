@@ -1,4 +1,5 @@
-"""No leakage: hist_ (and fut_) values at draw t are the same when history is truncated at t."""
+"""No leakage: hist_ (and fut_) values at draw t, the embedding features included, are the same when history is
+truncated at t."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
         truncated = _features(truncated_env, game, cutoff)
         assert len(full) == len(truncated) > 0
         assert truncated.ds.max() == cutoff
-        feature_columns = [c for c in full.columns if c.startswith(("hist_", "fut_"))]
+        # the embedding features are null here (nothing embedded): the test below compares them
+        feature_columns = [c for c in full.columns if c.startswith(("hist_", "fut_")) and not c.startswith("hist_emb_")]
         assert len(feature_columns) == 24
         assert (full.unique_id.values == truncated.unique_id.values).all()
         np.testing.assert_allclose(
@@ -53,3 +55,44 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
             rtol=1e-9,
             atol=1e-9,
         )
+
+
+EMBEDDING_GAME, EMBEDDING_CUTOFF = "bingo5", 150
+CHRONOS2_COLUMNS = [f"hist_emb_chronos2_{component}" for component in range(1, 9)]
+
+
+def test_embedding_features_recomputed_on_truncated_history_are_identical(tmp_path):
+    """A tiny Chronos-2 embeds Bingo5 once on the draws up to the cutoff and once on its whole history, each in its
+    own warehouse from nothing: every hist_emb_ value at a draw up to the cutoff is the same in both."""
+    from fcast.library.foundation.tiny import write_chronos2
+
+    home = tmp_path / "tsfm"
+    write_chronos2(home / "chronos-2")
+    history = json.loads((SHIPPED / f"{EMBEDDING_GAME}.json").read_text())
+    features = {}
+    for name, draws in (("truncated", [d for d in history if d["round"] <= EMBEDDING_CUTOFF]), ("full", history)):
+        folder = tmp_path / name
+        folder.mkdir()
+        env = {
+            "FCAST_TARGET": "duckdb",
+            "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+            "DBT_TARGET_PATH": str(folder / "target"),
+            "DBT_LOG_PATH": str(folder / "logs"),
+            "FCAST_TSFM_HOME": str(home),
+        }
+        path = folder / f"{EMBEDDING_GAME}.json"
+        path.write_text(json.dumps(draws))
+        run_fcast("ingest", str(path), "--game", EMBEDDING_GAME, env=env)
+        run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
+        run_fcast("features", "embed", "--model", "Chronos2", "--game", EMBEDDING_GAME, "--no-build", env=env)
+        run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
+        with environment(env), db.connect(read_only=True) as warehouse:
+            features[name] = warehouse.fetch_frame(
+                f"select unique_id, ds, {', '.join(CHRONOS2_COLUMNS)} from marts.feat_hist "
+                f"where unique_id like '{EMBEDDING_GAME}_N%' and ds <= {EMBEDDING_CUTOFF} order by unique_id, ds"
+            )
+    full, truncated = features["full"], features["truncated"]
+    assert len(full) == len(truncated) == EMBEDDING_CUTOFF * 8 and truncated.ds.max() == EMBEDDING_CUTOFF
+    assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
+    assert truncated[CHRONOS2_COLUMNS].notna().all().all()
+    assert np.allclose(full[CHRONOS2_COLUMNS].to_numpy(float), truncated[CHRONOS2_COLUMNS].to_numpy(float), atol=1e-5)

@@ -1,5 +1,6 @@
 -- noqa: disable=LT02
--- What NeuralForecast.fit(df=...) takes: unique_id, ds, y and every hist_ and fut_ feature.
+-- What NeuralForecast.fit(df=...) takes: unique_id, ds, y and every hist_ and fut_ feature (the hist_emb_
+-- embedding features are null where `fcast features embed` has not computed them).
 select
     series.unique_id,
     series.ds,
@@ -7,6 +8,9 @@ select
     series.game_code,
     {%- for column in derived_series_columns() %}
     hist.hist_{{ column }},
+    {%- endfor %}
+    {%- for column in embedding_feature_columns() %}
+    hist.{{ column }},
     {%- endfor %}
     fut.fut_weekday,
     fut.fut_month,

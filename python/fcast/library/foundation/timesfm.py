@@ -42,18 +42,20 @@ class TimesFM(BaseTSFMAdapter):
         horizon = int(self.model.config.horizon_length)
         if h > horizon:
             raise ValueError(f"TimesFM checkpoint {self.checkpoint_path()} forecasts {horizon} steps; h={h} is longer")
-        outputs = self._outputs(contexts)
+        outputs = self._outputs(contexts, self._patch_multiple(contexts))
         full = outputs.full_predictions[:, :h, :].float().cpu().numpy().astype(float)  # mean, then the quantiles
         grid = [float(q) for q in self.model.config.quantiles]
         quantiles = interpolate_quantiles(full[:, :, 1 : 1 + len(grid)], grid, levels)
         point = outputs.mean_predictions[:, :h].float().cpu().numpy().astype(float)
         return Forecast(point, quantiles, levels)
 
-    def embed_contexts(self, contexts: list[np.ndarray]) -> np.ndarray:
-        """The last patch's hidden state: in a decoder it has attended to the whole window. Each window is padded to
-        the next multiple of the patch length rather than to the checkpoint's context (a 64-draw window would
-        otherwise run as 16384 steps). `embed` batches windows of one length, so the padding is the window's own."""
+    def _patch_multiple(self, contexts: list[np.ndarray]) -> int:
+        """The windows' length rounded up to whole patches: what they are front-padded to, rather than the
+        checkpoint's context (a 64-draw window would otherwise run as 16384 steps). Windows are batched by length
+        (`predict_windows`, `embed`), so the padding is each window's own."""
         patch = int(self.model.config.patch_length)
-        longest = max(len(values) for values in contexts)
-        context_len = -(-longest // patch) * patch
-        return self._outputs(contexts, context_len).last_hidden_state[:, -1, :].float().cpu().numpy()
+        return -(-max(len(values) for values in contexts) // patch) * patch
+
+    def embed_contexts(self, contexts: list[np.ndarray]) -> np.ndarray:
+        """The last patch's hidden state: in a decoder it has attended to the whole window."""
+        return self._outputs(contexts, self._patch_multiple(contexts)).last_hidden_state[:, -1, :].float().cpu().numpy()
