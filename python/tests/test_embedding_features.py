@@ -174,12 +174,12 @@ def test_a_model_without_embedding_columns_or_weights_is_refused_with_what_to_do
 @pytest.mark.fast
 def test_a_window_embeds_alike_alone_in_a_batch_of_others_and_after_more_draws(tiny_home):
     """No padding and no state: the value at draw t is the same whatever else is embedded with it."""
-    with environment({"FCAST_TSFM_HOME": str(tiny_home)}):
-        model = load_model("chronos2", context_length=16, device="cpu")
     values = np.random.default_rng(3).integers(1, 44, size=60).astype(np.float32)
-    full, width = model.embed(context_windows(values, 16))
-    truncated, _ = model.embed(context_windows(values[:30], 16))
-    alone, _ = model.embed([values[14:30]])
+    with environment({"FCAST_TSFM_HOME": str(tiny_home)}):  # the weights load at the first call
+        model = load_model("chronos2", context_length=16, device="cpu")
+        full, width = model.embed(context_windows(values, 16))
+        truncated, _ = model.embed(context_windows(values[:30], 16))
+        alone, _ = model.embed([values[14:30]])
     assert width == 32 and full.shape == (60, 8)
     np.testing.assert_allclose(truncated, full[:30], atol=1e-5)
     np.testing.assert_allclose(alone[0], full[29], atol=1e-5)

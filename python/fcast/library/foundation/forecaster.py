@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fcast.errors import FcastError
 from fcast.library.foundation.base import ADAPTER_FILE, BaseTSFMAdapter, Forecast, series_values
 
 FORECASTER_FILE = "fcast_forecaster.json"
 
 
-class UnsupportedCall(ValueError):
+class UnsupportedCall(FcastError, ValueError):
     """A NeuralForecast call a foundation model has no answer to (the validator names it first)."""
 
 
