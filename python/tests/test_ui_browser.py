@@ -297,6 +297,9 @@ def test_registry_search_narrows_models_and_shows_probe_evidence(page, ui_server
     page.get_by_role("tab", name="Foundation models").click()
     settle(page)
     page.get_by_text("4 foundation model(s)", exact=False).wait_for()
+    page.get_by_role("tab", name="Feature catalogue").click()
+    settle(page)
+    page.get_by_text("feature column(s) a plan can select", exact=False).wait_for()
 
 
 def _fill_plan(tab, document: dict) -> None:

@@ -9,7 +9,7 @@ import yaml
 
 from fcast import settings
 from fcast.plans.spec import dump_plan
-from fcast.ui import plan_builder
+from fcast.ui import plan_builder, reads
 from fcast.ui.widgets import registry_facts, require_marts
 
 PLAN_KEY = "plan_yaml"
@@ -106,6 +106,7 @@ def _run_form(facts) -> plan_builder.RunForm:
         else:
             label = f"{kind} features ({model} takes none)"
         features[kind] = column.multiselect(label, choices, key=f"form_{kind}_{dataset}", disabled=not choices)
+    _feature_definitions(panel, [name for kind in plan_builder.FEATURE_KINDS for name in features[kind]])
     covered = plan_builder.futr_steps(facts, dataset)
     if panel and features["futr"]:
         short = {name: covered.get(name, 0) for name in features["futr"] if covered.get(name, 0) < horizon}
@@ -176,6 +177,21 @@ def _save(facts) -> None:
         )
     except (plan_builder.PlanSaveError, yaml.YAMLError) as error:
         st.session_state["plan_saved"] = ("error", str(error))
+
+
+def _feature_definitions(panel: bool, chosen: list[str]) -> None:
+    """What the chosen feature columns hold (every column when none is chosen), from marts.feat_catalogue."""
+    if reads.missing_marts(["marts.feat_catalogue"]):
+        return
+    catalogue = reads.frame(
+        "select feature, feature_group, definition, window_draws, feature_source, leakage_rule, runs_using "
+        "from marts.feat_catalogue where dataset_kind = ? order by feature_group, feature",
+        ("panel" if panel else "game",),
+    )
+    if chosen:
+        catalogue = catalogue[catalogue["feature"].isin(chosen)]
+    with st.expander(f"Feature catalogue: {'the chosen' if chosen else 'every'} feature column ({len(catalogue)})"):
+        st.dataframe(catalogue, hide_index=True)
 
 
 def render_plan() -> None:

@@ -167,6 +167,18 @@ def _foundation_tab() -> None:
     st.dataframe(adapters, hide_index=True)
 
 
+def _feature_catalogue_tab() -> None:
+    if reads.missing_marts(["marts.feat_catalogue"]):
+        st.info("The feature catalogue is not built yet: run `fcast build`.")
+        return
+    catalogue = reads.frame("select * from marts.feat_catalogue order by dataset_kind, feature_group, feature")
+    st.write(
+        f"{len(catalogue)} feature column(s) a plan can select, with what they hold, the window they read, the rule "
+        "that keeps them free of look-ahead and how many stored models used them."
+    )
+    st.dataframe(catalogue, hide_index=True)
+
+
 def render_registry() -> None:
     st.title("Registry")
     if not require_marts(
@@ -179,7 +191,9 @@ def render_registry() -> None:
         hide_index=True,
     )
     chosen = _filters(libraries)
-    tabs = st.tabs(["Capability matrix", "Arguments", "Losses", "Argument outcomes", "Foundation models"])
+    tabs = st.tabs(
+        ["Capability matrix", "Arguments", "Losses", "Argument outcomes", "Foundation models", "Feature catalogue"]
+    )
     with tabs[0]:
         _capabilities_tab(chosen)
     with tabs[1]:
@@ -190,3 +204,5 @@ def render_registry() -> None:
         _outcomes_tab(chosen)
     with tabs[4]:
         _foundation_tab()
+    with tabs[5]:
+        _feature_catalogue_tab()
