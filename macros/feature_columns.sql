@@ -33,3 +33,29 @@
     {%- endfor -%}
     {{ return(columns) }}
 {%- endmacro %}
+
+{#- Names of the anomaly features: hist_anom_<detector>_score and hist_anom_<detector>_flag for every detector of
+    var('anomaly_detectors'), then hist_anom_regime and hist_anom_warmup (fcast.features reads the same var). -#}
+{% macro anomaly_feature_columns() -%}
+    {%- set columns = [] -%}
+    {%- for detector in var('anomaly_detectors') -%}
+        {%- do columns.append('hist_anom_' ~ detector ~ '_score') -%}
+        {%- do columns.append('hist_anom_' ~ detector ~ '_flag') -%}
+    {%- endfor -%}
+    {%- do columns.append('hist_anom_regime') -%}
+    {%- do columns.append('hist_anom_warmup') -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#- Upper tail P(Z > z) of the standard normal (Zelen and Severo 1964, Abramowitz and Stegun 26.2.17: absolute
+    error below 7.5e-8), in SQL both targets run. -#}
+{% macro normal_upper_tail(z) -%}
+    (case when ({{ z }}) >= 0 then {{ _normal_tail_of_abs(z) }} else 1 - {{ _normal_tail_of_abs(z) }} end)
+{%- endmacro %}
+
+{% macro _normal_tail_of_abs(z) -%}
+    (exp(-0.5 * ({{ z }}) * ({{ z }})) / sqrt(2 * pi())
+    * ({%- for coefficient in [0.319381530, -0.356563782, 1.781477937, -1.821255978, 1.330274429] %}
+        {{ "+ " if not loop.first }}{{ coefficient }} * power(1 / (1 + 0.2316419 * abs({{ z }})), {{ loop.index }})
+    {%- endfor %}))
+{%- endmacro %}

@@ -394,17 +394,11 @@ def predict(run_id: str, options: Any = None) -> Any:
 
 
 @dataclass
-class EmbedResult:
-    report: Any  # fcast.features.embeddings.EmbeddingReport: per game, windows embedded and reused, seconds
+class FeatureResult:
+    """What an `fcast features` command did (its report, per game) and the refresh of the marts downstream."""
+
+    report: Any  # EmbeddingReport or AnomalyReport: per game, what was computed and reused, seconds
     refresh: RefreshResult | None = None
-
-    @property
-    def embedded(self) -> int:
-        return self.report.embedded
-
-    @property
-    def reused(self) -> int:
-        return self.report.reused
 
     @property
     def seconds(self) -> float:
@@ -417,6 +411,17 @@ class EmbedResult:
     @property
     def exit_code(self) -> int:
         return 1 if self.refresh is not None and not self.refresh.ok else 0
+
+
+@dataclass
+class EmbedResult(FeatureResult):
+    @property
+    def embedded(self) -> int:
+        return self.report.embedded
+
+    @property
+    def reused(self) -> int:
+        return self.report.reused
 
 
 def embed_features(
@@ -439,6 +444,30 @@ def embed_features(
     if report.changed:
         if rebuild:
             progress("refreshing the feature marts downstream of raw.feature_embeddings ...")
+        result.refresh = refresh(WRITTEN_TABLES, rebuild)
+    return result
+
+
+def anomaly_features(
+    games: Sequence[str] = (),
+    detectors: Sequence[str] = (),
+    contamination: float = 0.05,
+    regimes: int = 3,
+    schedule: Any = None,
+    rebuild: bool = True,
+    progress: Progress = _quiet,
+) -> FeatureResult:
+    """Anomaly scores, flags and regime labels of every series of the games (all games when empty), computed
+    online into raw.feature_anomalies (hist_anom_ in the feature marts); only draws whose history changed or
+    arrived since the last run are computed. Then the marts downstream are rebuilt when anything changed."""
+    from fcast.features.anomalies import WRITTEN_TABLES, score_games
+
+    db.ensure_raw_tables()
+    report = score_games(games, detectors, contamination, regimes, schedule, progress=progress)
+    result = FeatureResult(report)
+    if report.changed:
+        if rebuild:
+            progress("refreshing the marts downstream of raw.feature_anomalies ...")
         result.refresh = refresh(WRITTEN_TABLES, rebuild)
     return result
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fcast import app
 from fcast.errors import FcastError, UsageError
+from fcast.features import Schedule
 
 DBT_PASSTHROUGH_COMMANDS = ("build", "dbt")
 
@@ -204,6 +205,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         say(f"  {evaluation.summary()}")
     say("marts: chance_leaderboard, game_chance_verdicts, chance_predictability_profile, game_predictability")
     return 0
+
+
+def cmd_features_anomaly(args: argparse.Namespace) -> int:
+    result = app.anomaly_features(
+        games=args.game or (),
+        detectors=args.detector or (),
+        contamination=args.contamination,
+        regimes=args.regimes,
+        schedule=Schedule.for_window(args.window, args.refit_every),
+        rebuild=not args.no_build,
+        progress=say,
+    )
+    say(result.report.summary())
+    render_refresh(result.refresh)
+    say("the flag rates against chance: marts.anomaly_flag_rates")
+    return result.exit_code
 
 
 def cmd_features_embed(args: argparse.Namespace) -> int:
@@ -490,7 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    features = commands.add_parser("features", help="features computed in Python (foundation-model embeddings)")
+    features = commands.add_parser(
+        "features", help="features computed in Python (foundation-model embeddings, anomaly scores and regimes)"
+    )
     features_commands = features.add_subparsers(dest="features_command", required=True, metavar="ACTION")
     embed = features_commands.add_parser(
         "embed",
@@ -510,6 +529,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-build", action="store_true", help="do not rebuild the marts downstream (print the command instead)"
     )
     embed.set_defaults(handler=cmd_features_embed)
+    anomaly = features_commands.add_parser(
+        "anomaly",
+        help="score the window of draws ending at every draw with outlier detectors (PyOD) and a regime clustering, "
+        "each fitted only on earlier windows (hist_anom_ in feat_hist and nf_train_df); cached by history",
+    )
+    anomaly.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
+    anomaly.add_argument(
+        "--detector", nargs="*", metavar="KEY", help="only these detectors (default: vars.anomaly_detectors)"
+    )
+    anomaly.add_argument(
+        "--contamination", type=float, default=0.05, help="share of windows a detector flags (default 0.05)"
+    )
+    anomaly.add_argument("--regimes", type=int, default=3, help="clusters of the regime label (default 3)")
+    anomaly.add_argument(
+        "--window", type=int, default=Schedule.window, help=f"draws per scored window (default {Schedule.window})"
+    )
+    anomaly.add_argument(
+        "--refit-every",
+        type=int,
+        default=Schedule.refit_every,
+        metavar="N",
+        help=f"refit the detectors every N draws (default {Schedule.refit_every})",
+    )
+    anomaly.add_argument(
+        "--no-build", action="store_true", help="do not rebuild the marts downstream (print the command instead)"
+    )
+    anomaly.set_defaults(handler=cmd_features_anomaly)
 
     report = commands.add_parser("report", help="a self-contained HTML report of a run (or of a plan's runs)")
     report.add_argument("run_id", nargs="?", metavar="RUN_ID", help="a run id or a unique prefix")

@@ -937,7 +937,165 @@ FEATURE_EMBEDDINGS = RawTable(
     primary_key=("embedding_model", "unique_id", "ds", "component"),
 )
 
-FEATURE_TABLES: tuple[RawTable, ...] = (FEATURE_EMBEDDINGS,)
+FEATURE_ANOMALIES = RawTable(
+    name="feature_anomalies",
+    description="Per lottery series, draw and detector: the anomaly score, flag or regime label of the window of "
+    "draws ending at the draw, from a detector fitted only on windows that ended before the draw's block (scores "
+    "computed online). Draws before the first fit are warm-up rows with neutral values. One configuration per "
+    "detector and series: a new one replaces the rows of the old.",
+    written_by="fcast.features.anomalies",
+    columns=(
+        ("game_code", "varchar(32) not null", "The game (games seed)."),
+        ("unique_id", "varchar(128) not null", "The series (<game>_N<k>)."),
+        ("ds", "bigint not null", "The draw number the scored window ends at (included)."),
+        ("detector", "varchar(32) not null", "The detector key (iforest, ecod; regime for the clustering)."),
+        ("detector_class", "varchar(64) not null", "The class that computed it, e.g. pyod.models.iforest.IForest."),
+        ("detector_args", "text not null", "The detector's arguments and the online schedule, as sorted JSON."),
+        ("library_version", "varchar(64) not null", "The library and its version, e.g. pyod==3.6.7."),
+        ("window_draws", "integer not null", "How many draws a scored window holds (the draw and those before it)."),
+        (
+            "contamination",
+            "float8",
+            "The detector's contamination setting: the largest share of i.i.d. draws its "
+            "calibrated threshold may flag; null for the regime.",
+        ),
+        ("warmup", "boolean not null", "True before the series has enough windows for a first fit: neutral values."),
+        (
+            "anomaly_score",
+            "float8",
+            "Share of the calibration windows less anomalous than this one (0..1; 0.5 "
+            "in warm-up); null for the regime.",
+        ),
+        (
+            "chance_flag_rate",
+            "float8",
+            "The probability that the flag is 1 for an i.i.d. draw (split-conformal "
+            "threshold: at most the contamination); null in warm-up and for the regime.",
+        ),
+        ("raw_score", "float8", "The detector's own decision score (higher is more anomalous); null in warm-up."),
+        (
+            "flagged",
+            "integer",
+            "1 when the raw score exceeds the threshold calibrated at the contamination on "
+            "windows the detector was not fitted on (0 in warm-up); null for the regime.",
+        ),
+        (
+            "regime",
+            "integer",
+            "The regime label 1..k ordered by the cluster's mean (0 in warm-up); only for the regime detector.",
+        ),
+        ("fitted_through_ds", "bigint", "The last draw the detector's training windows end at (null in warm-up)."),
+        (
+            "train_windows",
+            "integer not null",
+            "How many windows ended before the block (fit plus calibration; 0 in warm-up).",
+        ),
+        (
+            "history_hash",
+            "varchar(64) not null",
+            "sha256 chained over the series' values up to the draw: the cache "
+            "key (a changed or new draw changes it from there on).",
+        ),
+        ("created_at", "timestamp not null", "UTC time the row was computed."),
+    ),
+    primary_key=("detector", "unique_id", "ds"),
+)
+
+FEATURE_TABLES: tuple[RawTable, ...] = (FEATURE_EMBEDDINGS, FEATURE_ANOMALIES)
+
+
+# --- Explanations (fcast explain): attributions of a stored model's forecasts to its inputs. ---
+# Explaining a run again with the same explainer replaces its rows (explain_id is a hash of the two).
+
+_EXPLAIN_ID = ("explain_id", "varchar(64) not null", "The explanation: a hash of its run and explainer.")
+_EXPLAINED_FORECAST = (
+    _EXPLAIN_ID,
+    _RUN_ID,
+    ("unique_id", "varchar(128) not null", "The series whose forecast is explained."),
+    ("cutoff", "bigint not null", "Last ds the model saw before the explained forecast."),
+    ("ds", "bigint not null", "The ds of the explained forecast (the draw it forecasts)."),
+    ("horizon_step", "integer not null", "Steps after the cutoff, from 1."),
+    ("output_index", "integer not null", "The model's output: 0 the point forecast or median, then interval bounds."),
+)
+
+RUN_EXPLANATIONS = RawTable(
+    name="run_explanations",
+    description="One row per explanation of a stored model (run and explainer): its status, how far attributions "
+    "plus baseline are from the forecast, whether it is additive, what to be careful of, and the versions.",
+    written_by="fcast.explain.runner",
+    columns=(
+        _EXPLAIN_ID,
+        _RUN_ID,
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("explainer", "varchar(32) not null", "IntegratedGradients, ShapleyValueSampling or InputXGradient."),
+        ("status", "varchar(16) not null", "completed or failed."),
+        ("windows", "integer not null", "Forecast origins explained: the latest cutoff and the ones before it."),
+        ("explained_forecasts", "integer not null", "Forecast values explained (series x step x output x window)."),
+        ("attribution_rows", "bigint not null", "Rows written to raw.run_attributions."),
+        (
+            "max_additivity_error",
+            "float8",
+            "Largest |baseline + sum of attributions - forecast| / |forecast|; null when the explainer has no baseline "
+            "(InputXGradient).",
+        ),
+        ("additivity_tolerance", "float8 not null", "The error up to which the explanation counts as additive."),
+        ("is_additive", "boolean not null", "An additive explainer whose max_additivity_error is within tolerance."),
+        ("warnings", "text not null", "What can make the attributions misleading (RevIN, scalers), one per line."),
+        ("error", "text not null", "Why the explanation failed; '' otherwise."),
+        ("library_versions", "text not null", "neuralforecast, captum and torch versions, as JSON."),
+        ("duration_seconds", "float8 not null", "Seconds from loading the model to the last attribution."),
+        ("created_at", "timestamp not null", "UTC time of the explanation."),
+    ),
+    primary_key=("explain_id",),
+)
+
+RUN_EXPLANATION_FORECASTS = RawTable(
+    name="run_explanation_forecasts",
+    description="Per explained forecast value: the forecast, the explainer's baseline prediction (all inputs zero), "
+    "the sum of its attributions, and the relative additivity error.",
+    written_by="fcast.explain.runner",
+    columns=(
+        *_EXPLAINED_FORECAST,
+        ("output_name", "varchar(64) not null", "point, median, lo-<level> or hi-<level>."),
+        ("forecast", "float8 not null", "The model's forecast."),
+        ("baseline_prediction", "float8", "The forecast with every input at zero; null for InputXGradient."),
+        ("attribution_sum", "float8 not null", "Sum of every attribution of the forecast."),
+        ("additivity_error", "float8", "|baseline + attribution_sum - forecast| / |forecast|; null without baseline."),
+    ),
+    primary_key=("explain_id", "unique_id", "cutoff", "horizon_step", "output_index"),
+)
+
+RUN_ATTRIBUTIONS = RawTable(
+    name="run_attributions",
+    description="Attributions in long form: per explained forecast value, input kind (insample_y, insample_mask, "
+    "futr, hist, stat; tft_importance for TFT's own weights), feature, input series and lag position.",
+    written_by="fcast.explain.runner",
+    columns=(
+        *_EXPLAINED_FORECAST,
+        ("input_kind", "varchar(16) not null", "insample_y, insample_mask, futr, hist, stat or tft_importance."),
+        ("feature", "varchar(128) not null", "The input column: y, insample_mask, or a hist_/fut_/stat_ column."),
+        ("input_unique_id", "varchar(128) not null", "The series whose input it is (others in multivariate models)."),
+        (
+            "lag_position",
+            "integer not null",
+            "Input ds relative to the cutoff: 0 the cutoff, -k before it, +k the k-th future step (futr); 0 for stat.",
+        ),
+        ("attribution_value", "float8 not null", "The attribution (for tft_importance, TFT's selection weight)."),
+    ),
+    primary_key=(
+        "explain_id",
+        "unique_id",
+        "cutoff",
+        "horizon_step",
+        "output_index",
+        "input_kind",
+        "feature",
+        "input_unique_id",
+        "lag_position",
+    ),
+)
+
+EXPLANATION_TABLES: tuple[RawTable, ...] = (RUN_EXPLANATIONS, RUN_EXPLANATION_FORECASTS, RUN_ATTRIBUTIONS)
 
 
 # --- The raw schema's own version (fcast.db.ensure_raw_tables). ---
@@ -962,6 +1120,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     *TRAINING_TABLES,
     *CHANCE_TABLES,
     *FEATURE_TABLES,
+    *EXPLANATION_TABLES,
     SCHEMA_MIGRATIONS,
 )
 

@@ -1,6 +1,6 @@
 -- noqa: disable=LT02
--- What NeuralForecast.fit(df=...) takes: unique_id, ds, y and every hist_ and fut_ feature (the hist_emb_
--- embedding features are null where `fcast features embed` has not computed them).
+-- What NeuralForecast.fit(df=...) takes: unique_id, ds, y and every hist_ and fut_ feature (the hist_emb_ and
+-- hist_anom_ features are null where `fcast features embed` / `fcast features anomaly` has not computed them).
 select
     series.unique_id,
     series.ds,
@@ -9,7 +9,7 @@ select
     {%- for column in derived_series_columns() %}
     hist.hist_{{ column }},
     {%- endfor %}
-    {%- for column in embedding_feature_columns() %}
+    {%- for column in embedding_feature_columns() + anomaly_feature_columns() %}
     hist.{{ column }},
     {%- endfor %}
     fut.fut_weekday,

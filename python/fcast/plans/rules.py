@@ -74,7 +74,7 @@ RULES: tuple[Rule, ...] = (
         "feature_not_computed",
         "error",
         "features.hist, features.futr",
-        "a selected feature column is null for some draws of the dataset (embeddings not computed yet)",
+        "a selected feature column is null for some draws of the dataset (embeddings or anomaly scores not computed)",
     ),
     Rule("unknown_auto_model", "error", "model", "an Auto* name whose model has no Auto counterpart here"),
     Rule("model_cannot_build", "error", "model", "the registry scan could not build the model here"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fcast import db
 from fcast.errors import NotFoundError
-from fcast.features import is_embedding_column
+from fcast.features import is_computed_feature
 from fcast.games import get_game
 from fcast.plans.spec import RunPlanRow
 
@@ -37,7 +37,7 @@ def feature_columns() -> dict[str, list[str]]:
     columns = [column for _, column in rows]
     return {
         "futr": [column for column in columns if column.startswith("fut_")],
-        "hist": [column for column in columns if column.startswith("hist_") and not is_embedding_column(column)],
+        "hist": [column for column in columns if column.startswith("hist_") and not is_computed_feature(column)],
         "stat": [column for column in columns if column.startswith("stat_")],
     }
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fcast import db
+from fcast.features import ANOMALY_COLUMN_PREFIX
 from fcast.ingest.records import utc_now
 from fcast.library.build import QUIET_TRAINER
 from fcast.library.foundation import ADAPTERS as FOUNDATION_ADAPTERS
@@ -741,11 +742,13 @@ class PlanValidator:
             {EMBEDDING_COLUMN.match(column).group(1) for column in found if EMBEDDING_COLUMN.match(column)}
         )
         adapters = {name.lower(): name for name in FOUNDATION_ADAPTERS}
-        if embeddings:
-            commands = " and ".join(
-                f"`fcast features embed --model {adapters.get(key, key)} --game {row.dataset}`" for key in embeddings
-            )
-            suggestion = f"run {commands}, then `fcast build`"
+        commands = [
+            f"`fcast features embed --model {adapters.get(key, key)} --game {row.dataset}`" for key in embeddings
+        ]
+        if any(column.startswith(ANOMALY_COLUMN_PREFIX) for column in found):
+            commands.append(f"`fcast features anomaly --game {row.dataset}`")
+        if commands:
+            suggestion = f"run {' and '.join(commands)} (it rebuilds the marts)"
         else:
             suggestion = "rebuild the feature marts (`fcast build`) or drop the column"
         shown = ", ".join(f"{column} ({missing} of {rows} draws)" for column, (missing, rows) in sorted(found.items()))

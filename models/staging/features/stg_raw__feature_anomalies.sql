@@ -1,0 +1,21 @@
+select
+    cast(game_code as varchar) as game_code,
+    cast(unique_id as varchar) as unique_id,
+    cast(ds as bigint) as ds,
+    cast(detector as varchar) as detector,
+    cast(detector_class as varchar) as detector_class,
+    cast(detector_args as varchar) as detector_args,
+    cast(library_version as varchar) as library_version,
+    cast(window_draws as integer) as window_draws,
+    cast(contamination as float8) as contamination,
+    cast(warmup as boolean) as warmup,
+    cast(anomaly_score as float8) as anomaly_score,
+    cast(chance_flag_rate as float8) as chance_flag_rate,
+    cast(raw_score as float8) as raw_score,
+    cast(flagged as integer) as flagged,
+    cast(regime as integer) as regime,
+    cast(fitted_through_ds as bigint) as fitted_through_ds,
+    cast(train_windows as integer) as train_windows,
+    cast(history_hash as varchar) as history_hash,
+    cast(created_at as timestamp) as created_at
+from {{ source('raw', 'feature_anomalies') }}
