@@ -1,5 +1,5 @@
-"""No leakage: hist_ (and fut_) values at draw t, the embedding features included, are the same when history is
-truncated at t."""
+"""No leakage: hist_ (and fut_) values at draw t, the embedding and anomaly features included, are the same when
+history is truncated at t."""
 
 from __future__ import annotations
 
@@ -45,8 +45,10 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
         truncated = _features(truncated_env, game, cutoff)
         assert len(full) == len(truncated) > 0
         assert truncated.ds.max() == cutoff
-        # the embedding features are null here (nothing embedded): the test below compares them
-        feature_columns = [c for c in full.columns if c.startswith(("hist_", "fut_")) and not c.startswith("hist_emb_")]
+        # the embedding and anomaly features are null here (nothing computed): the tests below compare them
+        feature_columns = [
+            c for c in full.columns if c.startswith(("hist_", "fut_")) and not c.startswith(("hist_emb_", "hist_anom_"))
+        ]
         assert len(feature_columns) == 24
         assert (full.unique_id.values == truncated.unique_id.values).all()
         np.testing.assert_allclose(
@@ -96,3 +98,43 @@ def test_embedding_features_recomputed_on_truncated_history_are_identical(tmp_pa
     assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
     assert truncated[CHRONOS2_COLUMNS].notna().all().all()
     assert np.allclose(full[CHRONOS2_COLUMNS].to_numpy(float), truncated[CHRONOS2_COLUMNS].to_numpy(float), atol=1e-5)
+
+
+ANOMALY_GAME, ANOMALY_CUTOFF = "bingo5", 330  # past the warm-up (204 draws), inside the second scored block
+
+
+def test_anomaly_features_recomputed_on_truncated_history_are_identical(tmp_path):
+    """`fcast features anomaly` scores Bingo5 once on the draws up to the cutoff and once on its whole history, each
+    in its own warehouse from nothing: every hist_anom_ value at a draw up to the cutoff is the same in both."""
+    from fcast.features import anomaly_columns
+
+    columns = anomaly_columns().names()
+    history = json.loads((SHIPPED / f"{ANOMALY_GAME}.json").read_text())
+    features = {}
+    for name, draws in (("truncated", [d for d in history if d["round"] <= ANOMALY_CUTOFF]), ("full", history)):
+        folder = tmp_path / name
+        folder.mkdir()
+        env = {
+            "FCAST_TARGET": "duckdb",
+            "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+            "DBT_TARGET_PATH": str(folder / "target"),
+            "DBT_LOG_PATH": str(folder / "logs"),
+        }
+        path = folder / f"{ANOMALY_GAME}.json"
+        path.write_text(json.dumps(draws))
+        run_fcast("ingest", str(path), "--game", ANOMALY_GAME, env=env)
+        run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
+        run_fcast("features", "anomaly", "--game", ANOMALY_GAME, "--no-build", env=env)
+        run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
+        with environment(env), db.connect(read_only=True) as warehouse:
+            features[name] = warehouse.fetch_frame(
+                f"select unique_id, ds, {', '.join(columns)} from marts.feat_hist "
+                f"where unique_id like '{ANOMALY_GAME}_N%' and ds <= {ANOMALY_CUTOFF} order by unique_id, ds"
+            )
+    full, truncated = features["full"], features["truncated"]
+    assert len(full) == len(truncated) == ANOMALY_CUTOFF * 8 and truncated.ds.max() == ANOMALY_CUTOFF
+    assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
+    assert truncated[columns].notna().all().all()
+    scored = truncated["hist_anom_warmup"] == 0
+    assert scored.sum() > 100 * 8 and truncated.loc[scored, "hist_anom_iforest_flag"].sum() > 0
+    np.testing.assert_array_equal(full[columns].to_numpy(float), truncated[columns].to_numpy(float))

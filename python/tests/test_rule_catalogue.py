@@ -619,6 +619,12 @@ TRIGGERS += [
         "embeddings_not_computed",
     ),
     case(
+        "feature_not_computed",
+        "features.hist",
+        {"features": {"hist": ["hist_lag_1", "hist_anom_iforest_score", "hist_anom_regime"]}},
+        "anomaly_scores_not_computed",
+    ),
+    case(
         "foundation_checkpoint_missing",
         "model_args.checkpoint",
         bolt(model_args={"checkpoint": "/nonexistent/chronos-bolt-base"}),
