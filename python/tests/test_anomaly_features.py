@@ -225,7 +225,7 @@ def test_anomaly_features_are_cached_and_a_plan_selects_them_once_computed(train
         assert rate["flag_verdict"] in ("as often as chance", "more often than chance", "less often than chance")
         assert rate["verdict"].startswith("flags")
 
-    trained = run_fcast("train", str(plan), env=trained_copy)
+    trained = run_fcast("train", str(plan), "--refresh-marts", env=trained_copy)
     assert "1 plan row(s): 1 completed, 0 failed, 0 rejected" in trained.stdout
     with environment(trained_copy):
         [run] = run_rows("where run_name = ?", ("bingo5_N1_nhits_anom",))
