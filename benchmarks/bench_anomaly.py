@@ -80,11 +80,15 @@ def main() -> int:
         per_game = game_lines(cold.log_path)
 
     print(f"\nAll six games, refit every {args.refit_every} draws, {os.cpu_count()} cores")
-    print(f"  cold:   {cold.wall_s:8.1f} s  {computed:,} rows  {computed / cold.wall_s:,.0f} rows/s  "
-          f"peak {mib(cold.peak_tree_rss)} MiB")
+    print(
+        f"  cold:   {cold.wall_s:8.1f} s  {computed:,} rows  {computed / cold.wall_s:,.0f} rows/s  "
+        f"peak {mib(cold.peak_tree_rss)} MiB"
+    )
     verdict = "ok" if cached.wall_s < CACHED_TARGET_S and again == 0 else "MISSED"
-    print(f"  cached: {cached.wall_s:8.2f} s  {reused:,} rows reused, {again:,} computed  "
-          f"(target < {CACHED_TARGET_S:.0f} s: {verdict})")
+    print(
+        f"  cached: {cached.wall_s:8.2f} s  {reused:,} rows reused, {again:,} computed  "
+        f"(target < {CACHED_TARGET_S:.0f} s: {verdict})"
+    )
     print("\n  per game (the command's own timing):")
     for line in per_game:
         print(f"  {line}")

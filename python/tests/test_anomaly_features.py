@@ -3,6 +3,7 @@ the marts on both targets (the flag rates against chance among them), and a plan
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -85,7 +86,7 @@ def test_blocks_count_from_the_start_of_the_series_and_calibration_windows_are_d
     for start in (204, 304, 1204, 5004):
         calibration, fit_first, fit_end = calibration_split(start, schedule)
         assert len(calibration) >= 20 and calibration[-1] == start - schedule.window
-        assert all(later - earlier == schedule.window for earlier, later in zip(calibration, calibration[1:]))
+        assert all(later - earlier == schedule.window for earlier, later in itertools.pairwise(calibration))
         first_calibration_draw = calibration[0] - schedule.window + 1
         assert fit_end - 1 < first_calibration_draw  # the last fit window ends before the first calibration draw
         assert fit_first == schedule.training_windows(start)[0] and fit_end - fit_first >= 90
@@ -117,7 +118,7 @@ def test_a_history_hash_depends_on_the_draws_up_to_it_and_nothing_after():
     hashes = history_hashes(values)
     assert history_hashes(values[:3]) == hashes[:3]
     changed = history_hashes(np.array([3.0, 17.0, 23.0, 40.0, 8.0]))
-    assert changed[:2] == hashes[:2] and all(a != b for a, b in zip(changed[2:], hashes[2:]))
+    assert changed[:2] == hashes[:2] and all(a != b for a, b in zip(changed[2:], hashes[2:], strict=True))
 
 
 @pytest.mark.fast
@@ -182,7 +183,7 @@ def test_the_cache_recomputes_the_suffix_from_the_first_changed_draw():
     stored[("ecod", "s")][4] = ("other", *configuration["ecod"])
     changed = plan_series(SeriesWork("s", np.arange(1, 11), values, hashes), stored, detectors, schedule)
     assert changed.todo_from == {"ecod": 3}
-    with pytest.raises(AnomalyError, match="vars.anomaly_detectors"):
+    with pytest.raises(AnomalyError, match=r"vars\.anomaly_detectors"):
         anomaly_detectors(["lof"])
 
 

@@ -59,6 +59,41 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
         )
 
 
+def _computed_on_truncated_and_full_history(
+    tmp_path, game: str, cutoff: int, command: list[str], columns: list[str], extra_env: dict[str, str] | None = None
+) -> dict:
+    """The game's `columns` at draws up to the cutoff, from two warehouses built from nothing: one holding the draws
+    up to the cutoff, one the whole history, each with `fcast features <command>` run on it."""
+    history = json.loads((SHIPPED / f"{game}.json").read_text())
+    features = {}
+    for name, draws in (("truncated", [d for d in history if d["round"] <= cutoff]), ("full", history)):
+        folder = tmp_path / name
+        folder.mkdir()
+        env = {
+            "FCAST_TARGET": "duckdb",
+            "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+            "DBT_TARGET_PATH": str(folder / "target"),
+            "DBT_LOG_PATH": str(folder / "logs"),
+            **(extra_env or {}),
+        }
+        path = folder / f"{game}.json"
+        path.write_text(json.dumps(draws))
+        run_fcast("ingest", str(path), "--game", game, env=env)
+        run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
+        run_fcast("features", *command, "--game", game, "--no-build", env=env)
+        run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
+        with environment(env), db.connect(read_only=True) as warehouse:
+            features[name] = warehouse.fetch_frame(
+                f"select unique_id, ds, {', '.join(columns)} from marts.feat_hist "
+                f"where unique_id like '{game}_N%' and ds <= {cutoff} order by unique_id, ds"
+            )
+    full, truncated = features["full"], features["truncated"]
+    assert len(full) == len(truncated) == cutoff * 8 and truncated.ds.max() == cutoff
+    assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
+    assert truncated[columns].notna().all().all()
+    return features
+
+
 EMBEDDING_GAME, EMBEDDING_CUTOFF = "bingo5", 150
 CHRONOS2_COLUMNS = [f"hist_emb_chronos2_{component}" for component in range(1, 9)]
 
@@ -70,33 +105,15 @@ def test_embedding_features_recomputed_on_truncated_history_are_identical(tmp_pa
 
     home = tmp_path / "tsfm"
     write_chronos2(home / "chronos-2")
-    history = json.loads((SHIPPED / f"{EMBEDDING_GAME}.json").read_text())
-    features = {}
-    for name, draws in (("truncated", [d for d in history if d["round"] <= EMBEDDING_CUTOFF]), ("full", history)):
-        folder = tmp_path / name
-        folder.mkdir()
-        env = {
-            "FCAST_TARGET": "duckdb",
-            "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-            "DBT_TARGET_PATH": str(folder / "target"),
-            "DBT_LOG_PATH": str(folder / "logs"),
-            "FCAST_TSFM_HOME": str(home),
-        }
-        path = folder / f"{EMBEDDING_GAME}.json"
-        path.write_text(json.dumps(draws))
-        run_fcast("ingest", str(path), "--game", EMBEDDING_GAME, env=env)
-        run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
-        run_fcast("features", "embed", "--model", "Chronos2", "--game", EMBEDDING_GAME, "--no-build", env=env)
-        run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
-        with environment(env), db.connect(read_only=True) as warehouse:
-            features[name] = warehouse.fetch_frame(
-                f"select unique_id, ds, {', '.join(CHRONOS2_COLUMNS)} from marts.feat_hist "
-                f"where unique_id like '{EMBEDDING_GAME}_N%' and ds <= {EMBEDDING_CUTOFF} order by unique_id, ds"
-            )
+    features = _computed_on_truncated_and_full_history(
+        tmp_path,
+        EMBEDDING_GAME,
+        EMBEDDING_CUTOFF,
+        ["embed", "--model", "Chronos2"],
+        CHRONOS2_COLUMNS,
+        {"FCAST_TSFM_HOME": str(home)},
+    )
     full, truncated = features["full"], features["truncated"]
-    assert len(full) == len(truncated) == EMBEDDING_CUTOFF * 8 and truncated.ds.max() == EMBEDDING_CUTOFF
-    assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
-    assert truncated[CHRONOS2_COLUMNS].notna().all().all()
     assert np.allclose(full[CHRONOS2_COLUMNS].to_numpy(float), truncated[CHRONOS2_COLUMNS].to_numpy(float), atol=1e-5)
 
 
@@ -109,32 +126,8 @@ def test_anomaly_features_recomputed_on_truncated_history_are_identical(tmp_path
     from fcast.features import anomaly_columns
 
     columns = anomaly_columns().names()
-    history = json.loads((SHIPPED / f"{ANOMALY_GAME}.json").read_text())
-    features = {}
-    for name, draws in (("truncated", [d for d in history if d["round"] <= ANOMALY_CUTOFF]), ("full", history)):
-        folder = tmp_path / name
-        folder.mkdir()
-        env = {
-            "FCAST_TARGET": "duckdb",
-            "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-            "DBT_TARGET_PATH": str(folder / "target"),
-            "DBT_LOG_PATH": str(folder / "logs"),
-        }
-        path = folder / f"{ANOMALY_GAME}.json"
-        path.write_text(json.dumps(draws))
-        run_fcast("ingest", str(path), "--game", ANOMALY_GAME, env=env)
-        run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
-        run_fcast("features", "anomaly", "--game", ANOMALY_GAME, "--no-build", env=env)
-        run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
-        with environment(env), db.connect(read_only=True) as warehouse:
-            features[name] = warehouse.fetch_frame(
-                f"select unique_id, ds, {', '.join(columns)} from marts.feat_hist "
-                f"where unique_id like '{ANOMALY_GAME}_N%' and ds <= {ANOMALY_CUTOFF} order by unique_id, ds"
-            )
+    features = _computed_on_truncated_and_full_history(tmp_path, ANOMALY_GAME, ANOMALY_CUTOFF, ["anomaly"], columns)
     full, truncated = features["full"], features["truncated"]
-    assert len(full) == len(truncated) == ANOMALY_CUTOFF * 8 and truncated.ds.max() == ANOMALY_CUTOFF
-    assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
-    assert truncated[columns].notna().all().all()
     scored = truncated["hist_anom_warmup"] == 0
     assert scored.sum() > 100 * 8 and truncated.loc[scored, "hist_anom_iforest_flag"].sum() > 0
     np.testing.assert_array_equal(full[columns].to_numpy(float), truncated[columns].to_numpy(float))
