@@ -445,6 +445,8 @@ def score_game(
         if work.todo_from:
             progress(f"  {game_code}: {number}/{len(works)} series scored ({work.unique_id})")
     frame = pd.DataFrame(rows, columns=[column.name for column in FEATURE_ANOMALIES.columns])
+    nullable_integers = ["flagged", "regime", "fitted_through_ds"]  # integers beside nulls, not floats (PostgreSQL)
+    frame[nullable_integers] = frame[nullable_integers].astype("Int64")
     deleted = replace_rows(game_code, works, detectors, frame) if any(work.todo_from for work in works) else 0
     flagged = {
         detector.key: int(frame.loc[frame["detector"] == detector.key, "flagged"].fillna(0).sum())
