@@ -51,12 +51,14 @@ def test_neuralforecast_frames_have_the_expected_columns_and_types(built_env):
         train = warehouse.fetch_frame("select * from marts.nf_train_df where unique_id = 'loto7_N3' order by ds")
         static = warehouse.fetch_frame("select * from marts.nf_static_df order by unique_id")
         futr = warehouse.fetch_frame("select * from marts.nf_futr_df where unique_id = 'loto7_N3' order by ds")
-    hist = [c for c in train.columns if c.startswith("hist_") and not c.startswith("hist_emb_")]
+    hist = [c for c in train.columns if c.startswith("hist_") and not c.startswith(("hist_emb_", "hist_anom_"))]
     embeddings = [c for c in train.columns if c.startswith("hist_emb_")]
+    anomalies = [c for c in train.columns if c.startswith("hist_anom_")]
     fut = [c for c in train.columns if c.startswith("fut_")]
-    assert len(hist) == 19 and len(fut) == 5 and len(embeddings) == 3 * 8
+    assert len(hist) == 19 and len(fut) == 5 and len(embeddings) == 3 * 8 and len(anomalies) == 2 * 2 + 2
     assert not train[["y", *hist, *fut]].isna().any().any()
     assert train[embeddings].isna().all().all(), "the main job embeds nothing: the embedding features are null"
+    assert train[anomalies].isna().all().all(), "the main job scores no anomalies: the anomaly features are null"
     assert set(static.columns) - {"unique_id"} == {
         "stat_slot_index",
         "stat_slot_min",
