@@ -149,6 +149,22 @@ def test_i_i_d_draws_are_flagged_at_the_chance_rate_and_a_planted_run_is_flagged
 
 
 @pytest.mark.fast
+@pytest.mark.parametrize("key", ["iforest", "ecod", REGIME])
+def test_a_score_in_a_block_never_reads_the_windows_after_it(key):
+    """ECOD scores a batch with ECDFs over the training rows and the whole batch: scored together, a draw's score
+    would read the later draws of its block (the leakage test caught it). Every detector must give a window the
+    same value whether the block holds later windows or not."""
+    schedule = Schedule()
+    detector = regime_detector(3, schedule.seed) if key == REGIME else outlier_detector(key, 0.05, schedule.seed)
+    values = np.random.default_rng(8).integers(1, 44, 404).astype(float)
+    whole = score_block(detector, trailing_windows(values, schedule.window), schedule, 304, 404)
+    cut = score_block(detector, trailing_windows(values[:330], schedule.window), schedule, 304, 330)
+    for field in ("raw_score", "flagged", "regime"):
+        if getattr(whole, field) is not None:
+            np.testing.assert_array_equal(getattr(whole, field)[:26], getattr(cut, field))
+
+
+@pytest.mark.fast
 def test_regimes_are_labelled_by_the_cluster_mean_and_warm_up_rows_are_neutral():
     schedule = Schedule()
     values = np.concatenate([np.full(300, 5.0), np.full(300, 40.0)]) + np.random.default_rng(3).normal(0, 1, 600)

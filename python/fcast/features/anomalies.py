@@ -62,11 +62,15 @@ class Detector:
     class_path: str
     arguments: dict[str, Any]
     contamination: float | None
+    # False where the library scores a batch together (ECOD's ECDFs span the training rows and the whole batch):
+    # such a detector scores one window at a time, or a window's score would read the windows after it
+    scores_rows_apart: bool = True
 
     def args_json(self, schedule: Schedule) -> str:
         values = {**self.arguments, **schedule.__dict__}
         if self.contamination is not None:
             values["calibration"] = f"split_conformal(disjoint windows of the newest 1/{CALIBRATION_SHARE})"
+            values["scoring"] = "batch" if self.scores_rows_apart else "one window at a time"
         return json.dumps(values, sort_keys=True)
 
     def configuration(self, schedule: Schedule) -> tuple[str, str]:
@@ -91,7 +95,9 @@ def outlier_detector(key: str, contamination: float, seed: int) -> Detector:
             contamination,
         )
     if key == "ecod":
-        return Detector(key, "pyod.models.ecod.ECOD", {"contamination": contamination}, contamination)
+        return Detector(
+            key, "pyod.models.ecod.ECOD", {"contamination": contamination}, contamination, scores_rows_apart=False
+        )
     raise AnomalyError(f"unknown detector {key}: use one of {', '.join(OUTLIER_DETECTORS)}")
 
 
@@ -183,6 +189,12 @@ def calibration_split(block_start: int, schedule: Schedule) -> tuple[list[int], 
     return calibration, first, fit_end
 
 
+def _scores(model: Any, detector: Detector, rows: np.ndarray) -> np.ndarray:
+    if detector.scores_rows_apart:
+        return np.asarray(model.decision_function(rows), dtype=np.float64)
+    return np.asarray([model.decision_function(row[np.newaxis, :])[0] for row in rows], dtype=np.float64)
+
+
 def score_block(detector: Detector, windows: np.ndarray, schedule: Schedule, start: int, end: int) -> ScoredBlock:
     """Fit on the windows ending before `start`, score the windows ending at start..end-1 (`calibration_split`
     says how an outlier detector's windows are split: a threshold taken from windows the fit has seen, or from
@@ -202,10 +214,8 @@ def score_block(detector: Detector, windows: np.ndarray, schedule: Schedule, sta
         return ScoredBlock(start, end, None, None, None, rank[labels] + 1, None, last - 1, len(train))
     calibration_ends, fit_first, fit_end = calibration_split(start, schedule)
     model.fit(windows[fit_first - offset : fit_end - offset])
-    calibration = np.sort(
-        np.asarray(model.decision_function(windows[np.asarray(calibration_ends) - offset]), dtype=np.float64)
-    )
-    raw = np.asarray(model.decision_function(scored), dtype=np.float64)
+    calibration = np.sort(_scores(model, detector, windows[np.asarray(calibration_ends) - offset]))
+    raw = _scores(model, detector, scored)
     threshold, chance = conformal_threshold(calibration, detector.contamination)
     share = np.searchsorted(calibration, raw, side="left") / len(calibration)
     flagged = (raw > threshold).astype(np.int32)
