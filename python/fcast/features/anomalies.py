@@ -3,7 +3,8 @@
 Every series is cut into trailing windows: the window at draw t holds the `window` draws ending at t. A detector
 is fitted on windows only, block by block: draws are grouped in blocks of `refit_every` draws, and the block
 starting at draw b is scored by a detector fitted on the (at most `max_train_windows`) windows that end before b.
-So the value at t uses draws up to t only, and cutting the history later never changes it. The block boundaries
+So the value at t uses draws up to t only, and cutting the history later never changes it (ECOD, whose scores of a
+batch depend on the whole batch, scores one window at a time). The block boundaries
 count from the start of the series, not from its end, for the same reason.
 
 Outlier detectors are PyOD's (IsolationForest, and the parameter-free ECOD). A scored window gets the detector's
