@@ -11,7 +11,7 @@ Outlier detectors are PyOD's (IsolationForest, and the parameter-free ECOD). A s
 decision score, the share of the calibration windows less anomalous than it (0..1) and a flag when the score
 exceeds the split-conformal threshold at the `contamination` share of the calibration scores; `calibration_split`
 keeps the calibration windows disjoint from the fit and from the scored windows, so an i.i.d. draw is flagged with
-a known probability (`chance_flag_rate`, at most the contamination) that marts.anomaly_flag_rates compares with the
+a known probability (`chance_flag_rate`, at most the contamination) that marts.chance_anomaly_flag_rates compares with the
 flags. Measured on Loto6 and Bingo5 at contamination 0.05: PyOD's own threshold (taken from the windows it was fitted
 on) flagged 7.4% of Loto6's draws, and a threshold from overlapping calibration windows still flagged 11-17% in the
 first blocks; with disjoint windows the rate on synthetic i.i.d. draws matches the chance rate.
@@ -79,10 +79,11 @@ class Detector:
         return self.args_json(schedule), self.library_version()
 
     def library_version(self) -> str:
-        library = self.class_path.split(".")[0]
-        module = __import__(library)
-        name = "scikit-learn" if library == "sklearn" else library
-        return f"{name}=={module.__version__}"
+        """The distribution and version that computes it (read from its metadata: nothing is imported)."""
+        from importlib.metadata import version
+
+        distribution = {"sklearn": "scikit-learn"}.get(self.class_path.split(".")[0], self.class_path.split(".")[0])
+        return f"{distribution}=={version(distribution)}"
 
 
 def outlier_detector(key: str, contamination: float, seed: int) -> Detector:
