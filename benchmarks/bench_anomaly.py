@@ -1,5 +1,5 @@
 """Benchmark the anomaly features: `fcast features anomaly` of all six games, cold and cached, and the flag rates
-against chance it leaves in marts.anomaly_flag_rates.
+against chance it leaves in marts.chance_anomaly_flag_rates.
 
     python benchmarks/bench_anomaly.py [--detector iforest ecod] [--refit-every 100]
 
@@ -73,7 +73,8 @@ def main() -> int:
         with db.connect(read_only=True) as warehouse:
             rates = warehouse.fetch_frame(
                 "select game_code, detector, blocks_scored, draws_scored, draws_flagged, observed_flag_rate, "
-                "expected_flag_rate, p_more_than_chance, flag_verdict from marts.anomaly_flag_rates order by 1, 2"
+                "expected_flag_rate, p_more_than_chance, flag_verdict "
+                "from marts.chance_anomaly_flag_rates order by 1, 2"
             )
         computed, _ = counts(cold.log_path)
         again, reused = counts(cached.log_path)
@@ -95,7 +96,7 @@ def main() -> int:
     selection = " ".join(downstream_selection(list(WRITTEN_TABLES)))
     print(f"\n  marts downstream of raw.feature_anomalies (fcast build {selection}):")
     print(f"    {refresh.wall_s:.1f} s wall, peak {mib(refresh.peak_tree_rss)} MiB")
-    print("\n  flag rates against chance (marts.anomaly_flag_rates):")
+    print("\n  flag rates against chance (marts.chance_anomaly_flag_rates):")
     print("    game      detector  blocks   draws  flagged  observed  chance   p(more)  verdict")
     for row in rates.itertuples(index=False):
         print(

@@ -390,6 +390,38 @@ def predict(run_id: str, options: Any = None) -> Any:
     return predict_stored(run_id, options or train_options())
 
 
+# --- explanations of stored models ---
+
+
+@dataclass
+class ExplainResult:
+    report: Any  # fcast.explain.runner.ExplanationReport: windows, attributions, additivity, warnings, seconds
+    refresh: RefreshResult | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refresh is not None and not self.refresh.ok else 0
+
+
+def explain(
+    run_id: str,
+    explainer: str = "IntegratedGradients",
+    windows: int = 1,
+    rebuild: bool = True,
+    progress: Progress = _quiet,
+) -> ExplainResult:
+    """Attribute a stored model's forecasts at its latest `windows` origins to its inputs (NeuralForecast.explain)
+    into raw.run_attributions; refused before loading when the registry says neuralforecast cannot explain it.
+    Then the feature-importance marts are rebuilt."""
+    from fcast.explain.runner import WRITTEN_TABLES, explain_run
+
+    db.ensure_raw_tables()
+    report = explain_run(run_id, explainer, windows, progress)
+    if rebuild:
+        progress("refreshing the marts downstream of raw.run_attributions ...")
+    return ExplainResult(report, refresh(WRITTEN_TABLES, rebuild))
+
+
 # --- features computed in Python ---
 
 
@@ -440,12 +472,7 @@ def embed_features(
 
     db.ensure_raw_tables()
     report = embed_games(model, games, checkpoint, context_length, batch_size, progress=progress)
-    result = EmbedResult(report)
-    if report.changed:
-        if rebuild:
-            progress("refreshing the feature marts downstream of raw.feature_embeddings ...")
-        result.refresh = refresh(WRITTEN_TABLES, rebuild)
-    return result
+    return _refreshed_after(EmbedResult(report), WRITTEN_TABLES, rebuild, progress)
 
 
 def anomaly_features(
@@ -464,11 +491,15 @@ def anomaly_features(
 
     db.ensure_raw_tables()
     report = score_games(games, detectors, contamination, regimes, schedule, progress=progress)
-    result = FeatureResult(report)
-    if report.changed:
+    return _refreshed_after(FeatureResult(report), WRITTEN_TABLES, rebuild, progress)
+
+
+def _refreshed_after(result: FeatureResult, tables: Sequence[str], rebuild: bool, progress: Progress) -> FeatureResult:
+    """Rebuild the marts downstream of the feature tables when the command changed them."""
+    if result.report.changed:
         if rebuild:
-            progress("refreshing the marts downstream of raw.feature_anomalies ...")
-        result.refresh = refresh(WRITTEN_TABLES, rebuild)
+            progress(f"refreshing the marts downstream of {', '.join(f'raw.{table}' for table in tables)} ...")
+        result.refresh = refresh(list(tables), rebuild)
     return result
 
 

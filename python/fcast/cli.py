@@ -200,6 +200,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return _from_store(app.predict, args)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    result = app.explain(args.run_id, args.explainer, args.windows, rebuild=not args.no_build, progress=say)
+    say(result.report.summary())
+    say("feature importance: marts.run_feature_importance, run_feature_group_importance (fcast report RUN_ID)")
+    render_refresh(result.refresh)
+    return result.exit_code
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     for evaluation in app.evaluate(args.game):
         say(f"  {evaluation.summary()}")
@@ -219,7 +227,7 @@ def cmd_features_anomaly(args: argparse.Namespace) -> int:
     )
     say(result.report.summary())
     render_refresh(result.refresh)
-    say("the flag rates against chance: marts.anomaly_flag_rates")
+    say("the flag rates against chance: marts.chance_anomaly_flag_rates")
     return result.exit_code
 
 
@@ -500,6 +508,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix) with a stored model")
     predict.set_defaults(handler=cmd_predict)
+
+    explain = commands.add_parser(
+        "explain",
+        help="attribute a stored model's forecasts to its inputs (NeuralForecast.explain; loaded only if its files "
+        "are intact) into raw.run_attributions and the feature-importance marts",
+    )
+    explain.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix) with a stored model")
+    explain.add_argument(
+        "--explainer",
+        choices=("IntegratedGradients", "ShapleyValueSampling", "InputXGradient"),
+        default="IntegratedGradients",
+        help="captum's attribution method (default IntegratedGradients; ShapleyValueSampling for recurrent models)",
+    )
+    explain.add_argument(
+        "--windows", type=int, default=1, metavar="N", help="explain the latest N forecast origins (default 1)"
+    )
+    explain.add_argument(
+        "--no-build", action="store_true", help="do not rebuild the marts downstream (print the command instead)"
+    )
+    explain.set_defaults(handler=cmd_explain)
 
     evaluate = commands.add_parser(
         "evaluate", help="exact chance bounds, the leaderboard against chance and the predictability profile"

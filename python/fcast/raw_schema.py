@@ -504,7 +504,7 @@ REGISTRY_PROBES = RawTable(
         (
             "outcome",
             "varchar(16) not null",
-            "ok, raised, ignored, unchanged, baseline, not_observable, nan_output, timeout or crashed.",
+            "ok, raised, ignored, unchanged, baseline, not_observable, not_additive, nan_output, timeout or crashed.",
         ),
         ("error_type", "varchar(128) not null", "The exception class when the call raised; '' otherwise."),
         ("error_message", "text not null", "The exception message when the call raised; '' otherwise."),

@@ -44,7 +44,7 @@ def computed_and_reused(stdout: str) -> tuple[int, int]:
 def flag_rates() -> list[dict]:
     with db.connect(read_only=True) as warehouse:
         return warehouse.fetch_frame(
-            "select * from marts.anomaly_flag_rates where game_code = ? order by detector", (GAME,)
+            "select * from marts.chance_anomaly_flag_rates where game_code = ? order by detector", (GAME,)
         ).to_dict("records")
 
 

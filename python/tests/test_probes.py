@@ -12,7 +12,7 @@ import pytest
 
 from fcast import db, settings
 from fcast.probe.definitions import RUNS, Probe, RegistryView, build_matrix, probe_context, spec_id
-from fcast.probe.observations import EXPLANATIONS, compare_with_baseline
+from fcast.probe.observations import EXPLANATIONS, additivity, compare_with_baseline
 from fcast.probe.runner import ProbePool, fit_groups, run_probes
 
 from .conftest import environment, run_fcast
@@ -163,6 +163,7 @@ def test_every_outcome_is_in_the_outcome_seed():
         seeded = {row["outcome"] for row in csv.DictReader(handle)}
     produced = {explanation.outcome for explanation in EXPLANATIONS}
     produced |= {"ok", "unchanged", "baseline", "raised", "nan_output", "timeout", "crashed"}
+    produced |= {additivity(None).outcome, additivity(1.0).outcome}
     assert produced <= seeded
 
 
@@ -205,7 +206,8 @@ def test_defaults_are_marked_as_the_baseline_and_probes_share_fits():
     for group in shared:  # one fit serves calls that differ only in what is called after it
         assert len({probe.fit_group for probe in group}) == 1
         methods = {probe.method for probe in group}
-        assert methods <= {"fit", "neuralforecast_init", "predict", "predict_insample"} or methods == {"save_load"}
+        shared_fit = {"fit", "neuralforecast_init", "predict", "predict_insample", "explain"}
+        assert methods <= shared_fit or methods == {"save_load"}
 
 
 @pytest.mark.fast

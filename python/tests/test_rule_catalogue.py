@@ -308,8 +308,23 @@ FACTS = empty_facts(
     unbuilt_datasets=("fresh",),
     panel_features={"air": {"fut_trend", "hist_y_lag12"}},
     futr_coverage={"air": {"fut_trend": {"air_Airline1": 14, "air_Airline2": 12}}},
-    train_columns={"unique_id", "ds", "y", "fut_weekday", "hist_lag_1", "hist_emb_chronos2_1"},
-    feature_nulls={"loto6": {"hist_emb_chronos2_1": (100, 2064)}},
+    train_columns={
+        "unique_id",
+        "ds",
+        "y",
+        "fut_weekday",
+        "hist_lag_1",
+        "hist_emb_chronos2_1",
+        "hist_anom_iforest_score",
+        "hist_anom_regime",
+    },
+    feature_nulls={
+        "loto6": {
+            "hist_emb_chronos2_1": (100, 2064),
+            "hist_anom_iforest_score": (2064, 2064),
+            "hist_anom_regime": (2064, 2064),
+        }
+    },
     static_columns={"unique_id", "stat_slot_index"},
     capability_history={
         "NHITS": [(release, flags()) for release in RELEASES],
@@ -775,6 +790,12 @@ def test_an_uncomputed_embedding_says_which_command_computes_it():
     (violation,) = validate(features={"hist": ["hist_emb_chronos2_1"]}).violations
     assert "hist_emb_chronos2_1 (100 of 2064 draws)" in violation.message
     assert "fcast features embed --model Chronos2 --game loto6" in violation.suggestion
+
+
+def test_uncomputed_anomaly_scores_say_which_command_computes_them():
+    (violation,) = validate(features={"hist": ["hist_anom_iforest_score", "hist_anom_regime"]}).violations
+    assert "hist_anom_iforest_score (2064 of 2064 draws)" in violation.message
+    assert "fcast features anomaly --game loto6" in violation.suggestion and "embed" not in violation.suggestion
 
 
 def test_a_foundation_capability_rule_cites_the_probe_that_saw_it():

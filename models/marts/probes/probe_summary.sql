@@ -10,6 +10,7 @@ select
     cast(sum(case when outcome = 'not_observable' then 1 else 0 end) as bigint) as n_not_observable,
     cast(sum(case when outcome = 'unchanged' then 1 else 0 end) as bigint) as n_unchanged,
     cast(sum(case when outcome = 'ignored' then 1 else 0 end) as bigint) as n_ignored,
+    cast(sum(case when outcome = 'not_additive' then 1 else 0 end) as bigint) as n_not_additive,
     cast(sum(case when outcome = 'nan_output' then 1 else 0 end) as bigint) as n_nan_output,
     cast(sum(case when outcome = 'timeout' then 1 else 0 end) as bigint) as n_timeout,
     cast(sum(case when outcome = 'crashed' then 1 else 0 end) as bigint) as n_crashed,

@@ -11,10 +11,10 @@ Outlier detectors are PyOD's (IsolationForest, and the parameter-free ECOD). A s
 decision score, the share of the calibration windows less anomalous than it (0..1) and a flag when the score
 exceeds the split-conformal threshold at the `contamination` share of the calibration scores; `calibration_split`
 keeps the calibration windows disjoint from the fit and from the scored windows, so an i.i.d. draw is flagged with
-a known probability (`chance_flag_rate`, at most the contamination) that marts.chance_anomaly_flag_rates compares with the
-flags. Measured on Loto6 and Bingo5 at contamination 0.05: PyOD's own threshold (taken from the windows it was fitted
-on) flagged 7.4% of Loto6's draws, and a threshold from overlapping calibration windows still flagged 11-17% in the
-first blocks; with disjoint windows the rate on synthetic i.i.d. draws matches the chance rate.
+a known probability (`chance_flag_rate`, at most the contamination) that marts.chance_anomaly_flag_rates compares
+with the flags. Measured at contamination 0.05: PyOD's own threshold (taken from the windows it was fitted on) flagged
+7.4% of Loto6's draws, and a threshold from overlapping calibration windows still flagged 11-17% in the first blocks;
+with disjoint windows the rate on synthetic i.i.d. draws matches the chance rate.
 The regime is a k-means clustering (scikit-learn) of each window's mean, spread and slope, labelled 1..k in the
 order of the clusters' mean. Before a series has `min_train_windows` windows, its draws are warm-up rows with
 neutral values (score 0.5, flag 0, regime 0) and `hist_anom_warmup` = 1, so every draw has a value.

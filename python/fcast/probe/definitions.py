@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fcast.explain import EXPLAINERS
+
 PROBE_VERSION = "2"
 # windows_batch_size: neuralforecast samples that many training windows per step, with replacement when
 # the data has fewer (its default 1024 made a tiny probe train on 1024 copies of ~40 windows).
@@ -22,7 +24,7 @@ TINY_MODEL = {"h": 2, "input_size": 4, "max_steps": 2, "windows_batch_size": 16,
 TINY_DATA = {"series": 2, "length": 24}
 # Spec keys of the call under test; the rest decides the fitted object, which probes then share.
 CALL_KEYS = ("method", "call_kwargs", "futr_df", "predict_static_df", "path_variant", "nested", "load_kwargs")
-FITTED_METHODS = ("fit", "neuralforecast_init", "auto_fit", "predict", "predict_insample", "save_load")
+FITTED_METHODS = ("fit", "neuralforecast_init", "auto_fit", "predict", "predict_insample", "save_load", "explain")
 EFFECT, RUNS = "effect", "runs"  # what a probe asks: does the argument change what we observe / does it run
 BOUNDARY_ARGUMENTS = (
     "input_size",
@@ -41,6 +43,7 @@ REPRESENTATIVE_MODELS = ("NHITS", "LSTM", "TSMixerx")
 QUICK_MODELS = ("NHITS", "TSMixerx")
 QUICK_LOSSES = ("MAE", "MQLoss", "DistributionLoss(distribution=Normal)")
 PREDICTION_INTERVALS = {"__class__": "PredictionIntervals", "kwargs": {"n_windows": 2}}
+NORMAL_LOSS = {"class": "DistributionLoss", "kwargs": {"distribution": "Normal"}}
 
 
 def _label(value: Any) -> str:
@@ -191,7 +194,7 @@ def _probe(
         model,
         method,
         argument,
-        value if isinstance(value, str) and argument in ("loss", "valid_loss") else _label(value),
+        value if isinstance(value, str) and argument in ("loss", "valid_loss", "explainer") else _label(value),
         spec,
         baseline,
         question,
@@ -452,6 +455,49 @@ def workflow_probes(model: str, view: RegistryView) -> list[Probe]:
     return probes
 
 
+def explain_label(explainer: str, condition: str = "") -> str:
+    """The value_label of an explain probe: `IntegratedGradients`, `IntegratedGradients with recurrent=True`."""
+    return f"{explainer} with {condition}" if condition else explainer
+
+
+def explain_probe_key(model: str, explainer: str, condition: str = "") -> tuple[str, str, str, str]:
+    """The (model, method, argument, value_label) of an explain probe, as RegistryFacts.probe takes it."""
+    return model, "explain", "explainer", explain_label(explainer, condition)
+
+
+def explain_conditions(model: str, view: RegistryView) -> list[tuple[str, tuple[str, ...], dict]]:
+    """(condition label, explainers, spec changes) that decide what NeuralForecast.explain can explain."""
+    parameters = view.parameters.get(model, {})
+    conditions: list[tuple[str, tuple[str, ...], dict]] = [
+        (loss_label(NORMAL_LOSS), ("IntegratedGradients",), {"loss": NORMAL_LOSS})
+    ]
+    if "recurrent" in parameters:
+        conditions.append(("recurrent=True", EXPLAINERS, {"model_kwargs": {"recurrent": True}}))
+    if parameters.get("revin", {}).get("default_repr") == "True":
+        conditions.append(("revin=False", ("IntegratedGradients",), {"model_kwargs": {"revin": False}}))
+    if "scaler_type" in parameters:
+        conditions.append(("scaler_type=robust", ("IntegratedGradients",), {"model_kwargs": {"scaler_type": "robust"}}))
+    conditions.append(
+        ("local_scaler_type=standard", ("IntegratedGradients",), {"nf_kwargs": {"local_scaler_type": "standard"}})
+    )
+    return conditions
+
+
+def explain_probes(model: str, view: RegistryView) -> list[Probe]:
+    """NeuralForecast.explain per explainer on the baseline fit, then under the conditions that skip a model
+    (a distribution loss, a recurrent model) or may break additivity (RevIN, window and global scalers)."""
+    base = _base(model, view, "explain")
+    plain = {explainer: _with(base, call_kwargs={"explainer": explainer}) for explainer in EXPLAINERS}
+    probes = [_probe(model, "explain", "explainer", explainer, spec, None, RUNS) for explainer, spec in plain.items()]
+    for condition, explainers, changes in explain_conditions(model, view):
+        for explainer in explainers:
+            spec = _with(plain[explainer], **changes)
+            probes.append(
+                _probe(model, "explain", "explainer", explain_label(explainer, condition), spec, plain[explainer], RUNS)
+            )
+    return probes
+
+
 def auto_probes(model: str, view: RegistryView, include_ray: bool) -> list[Probe]:
     tiny = {"input_size": 4, "max_steps": 2, "random_seed": 1}
     base = {
@@ -529,10 +575,11 @@ def build_matrix(
             ]
             probes += [probe for probe in exogenous_probes(model, view) if probe.argument == "static_df"]
             probes += [probe for probe in argument_probes(model, view) if probe.argument == "early_stop_patience_steps"]
+            probes += explain_probes(model, view)
             continue
         probes += argument_probes(model, view) + exogenous_probes(model, view) + predict_probes(model, view)
         if model in REPRESENTATIVE_MODELS:
-            probes += workflow_probes(model, view)
+            probes += workflow_probes(model, view) + explain_probes(model, view)
             if view.models[model]["auto"]:
                 probes += auto_probes(model, view, include_ray and model == "NHITS")
     unique = {probe.probe_id: probe for probe in probes}

@@ -14,7 +14,8 @@ so an equal result is one of:
   and nothing more is claimed.
 
 A probe whose question is whether the call runs (a `futr_df` variant, a `freq`, a save/load path)
-is `ok` when it runs: equality with its baseline is not what it asks.
+is `ok` when it runs: equality with its baseline is not what it asks. An explain probe whose attributions
+plus baseline prediction miss the forecast by more than ADDITIVITY_TOLERANCE is `not_additive`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fcast.explain import ADDITIVITY_TOLERANCE
 from fcast.probe.definitions import EFFECT, Probe
 
 TOLERANCE = 1e-6
@@ -224,6 +226,19 @@ EXPLANATIONS: tuple[Explanation, ...] = (
 )
 
 
+def additivity(error: float | None) -> Comparison:
+    """An explanation that ran: additive, not additive, or from an explainer that claims no additivity."""
+    if error is None:
+        return Comparison("ok", reason="the explainer returned no baseline prediction: it claims no additivity")
+    measured = (
+        f"attributions summed over every input plus the baseline prediction miss the forecast by {error:.2e} "
+        f"of the largest forecast (tolerance {ADDITIVITY_TOLERANCE:g})"
+    )
+    if not error <= ADDITIVITY_TOLERANCE:  # NaN included
+        return Comparison("not_additive", reason=measured, rule="additivity")
+    return Comparison("ok", reason=f"additive: {measured}")
+
+
 def _observed(result: dict) -> dict[str, list[float]]:
     return result.get("observed") or {"forecast": result.get("values", [])}
 
@@ -261,6 +276,8 @@ def compare_with_baseline(result: dict, baseline: dict | None, probe: Probe | No
         return compare(result, baseline, probe)
     if result["outcome"] != "ok":
         return Comparison(result["outcome"])
+    if "additivity_error" in result:
+        return additivity(result["additivity_error"])
     if probe is not None and probe.question != EFFECT:
         return Comparison("ok", reason="the probe asks whether the call runs")
     if not baseline or baseline["outcome"] != "ok":

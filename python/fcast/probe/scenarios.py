@@ -23,9 +23,11 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fcast.errors import FcastError
 from fcast.probe.definitions import TINY_DATA
 
 MAX_VALUES = 400
@@ -210,7 +212,53 @@ def call(nf, df, static, spec: dict) -> Any:
         return nf.predict_insample(**arguments)
     if method == "save_load":
         return _save_and_load(nf, spec, arguments)
+    if method == "explain":
+        return _explain(nf, _futr_df(nf, spec.get("futr_df"), horizon), arguments)
     raise ValueError(f"unknown probe method {method!r}")
+
+
+class ExplanationMissing(FcastError):
+    """NeuralForecast.explain returned without an explanation of the probed model."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """What NeuralForecast.explain returned: its forecasts, and how far the attributions miss them."""
+
+    forecasts: Any
+    additivity_error: float | None  # None: no baseline prediction came back (the explainer is not additive)
+
+
+def _explain(nf, futr_df, arguments: dict) -> Explained:
+    forecasts, explanations = nf.explain(futr_df=futr_df, **arguments)
+    if len(explanations) != 1:
+        raise ExplanationMissing(
+            f"NeuralForecast.explain returned explanations for {sorted(explanations) or 'no model'}, "
+            f"not for the probed {type(nf.models[0]).__name__}: see the library's warnings"
+        )
+    parts = next(iter(explanations.values()))
+    return Explained(forecasts, additivity_error(forecasts, parts, bool(nf.models[0].MULTIVARIATE)))
+
+
+def additivity_error(forecasts, parts: dict, multivariate: bool) -> float | None:
+    """Largest gap between the attributions summed over every input plus the baseline prediction and the
+    forecast, relative to the largest forecast (so a forecast near zero does not inflate it)."""
+    import torch
+
+    if parts["baseline_predictions"] is None:
+        return None
+    total = parts["baseline_predictions"].detach().cpu().double()  # [windows, horizon, series, output]
+    for key in ("insample", "futr_exog", "hist_exog", "stat_exog"):
+        if parts[key] is not None:
+            attributions = parts[key].detach().cpu().double()
+            total = total + attributions.sum(dim=tuple(range(4, attributions.ndim)))
+    # a univariate model explains one window per series, a multivariate one window of every series
+    per_series = total[0, :, :, 0].T if multivariate else total[:, :, 0, 0]
+    column = next(column for column in forecasts.columns if column not in ("unique_id", "ds"))
+    ordered = forecasts.sort_values(["unique_id", "ds"])[column].to_numpy(dtype=float)
+    forecast = torch.tensor(ordered, dtype=torch.float64).reshape(per_series.shape)
+    gap, scale = float((per_series - forecast).abs().max()), float(forecast.abs().max())
+    return gap / scale if scale > 0 else gap  # every forecast 0: the gap itself
 
 
 def _save_and_load(nf, spec: dict, arguments: dict):
@@ -295,9 +343,11 @@ def _raised(error: BaseException, seconds: float, caught: list[str]) -> dict:
 
 
 def _finished(output: Any, nf, seconds: float, caught: list[str]) -> dict:
-    rows, columns, values = _numbers(output)
+    explained = output if isinstance(output, Explained) else None
+    rows, columns, values = _numbers(explained.forecasts if explained else output)
     observed = {"forecast": values, **training_observations(nf)}
     has_nan = any(math.isnan(value) for value in values)
+    additivity = {"additivity_error": explained.additivity_error} if explained else {}
     return {
         "library_version": library_version(),
         "outcome": "nan_output" if has_nan else "ok",
@@ -309,6 +359,7 @@ def _finished(output: Any, nf, seconds: float, caught: list[str]) -> dict:
         "values": values,
         "observed": observed,
         "warnings": caught,
+        **additivity,
     }
 
 

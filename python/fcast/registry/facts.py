@@ -104,6 +104,8 @@ class RegistryFacts:
     # game -> {hist_/fut_ column of marts.nf_train_df: (draws where it is null, draws)}, only columns with nulls
     # (the embedding features stay null until `fcast features embed` computes them).
     feature_nulls: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    # model class -> {(argument, value as scanned, e.g. ('recurrent', 'true')): flags of an instance built with it}
+    capability_overrides: dict[str, dict[tuple[str, str], dict[str, bool]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, env_key: str | None = None) -> RegistryFacts:
@@ -147,6 +149,23 @@ class RegistryFacts:
         """Every neuralforecast release of the capability history, oldest first."""
         found = {version for history in self.capability_history.values() for version, _ in history}
         return sorted(found, key=_version_order)
+
+    def flag_of(self, model: str, flag: str, model_args: dict | None = None) -> tuple[bool, str]:
+        """(the flag of the model as the plan row builds it, the registry fact that says so): an argument the scan
+        recorded as changing the flag wins (the row's value, else its default), then the class's own flag."""
+        parameters = self.parameters_of(model)
+        for (argument, scanned), flags in self.capability_overrides.get(model, {}).items():
+            given = (model_args or {}).get(argument)
+            value = _scanned_form(given) if argument in (model_args or {}) else _default_value(parameters, argument)
+            if flag in flags and value == scanned:
+                source = "set in the plan row" if argument in (model_args or {}) else "its default"
+                return (
+                    flags[flag],
+                    f"registry_model_capabilities: {model}({argument}={scanned}, {source}) has "
+                    f"{flag}={str(flags[flag]).lower()} in {self.env_key}",
+                )
+        value = bool(self.models.get(model, {}).get(flag))
+        return value, f"registry_model_capabilities: class {model} has {flag}={str(value).lower()} in {self.env_key}"
 
     def capability_versions(self, model: str, flag: str) -> tuple[list[str], list[str]]:
         """(releases where the model has the flag, releases where it has not), oldest first; a release
@@ -209,6 +228,17 @@ class RegistryFacts:
             if owner.startswith("NeuralForecast.")
         }
         return RegistryView(models, parameters, allowed, loss_specs, list(dict.fromkeys(scalers)), call_defaults)
+
+
+def _scanned_form(value: Any) -> str:
+    """A plan value as the scan writes instance values: true, false, robust."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _default_value(parameters: dict[str, dict], argument: str) -> str:
+    """A parameter's default as the scan writes instance values (true, false, 'robust' -> robust)."""
+    text = parameters.get(argument, {}).get("default_repr", "")
+    return {"True": "true", "False": "false", "None": "null"}.get(text, text.strip("'\""))
 
 
 def _version_order(version: str) -> tuple[str, str]:
@@ -454,6 +484,14 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
             "select dataset, feature_name, covered_steps, unique_id from marts.mart_panel_futr_coverage"
         ):
             futr_coverage.setdefault(dataset, {}).setdefault(feature, {})[unique_id] = int(steps)
+    capability_overrides: dict[str, dict[tuple[str, str], dict[str, bool]]] = {}
+    for model, argument, value, recurrent, multivariate in warehouse.fetchall(
+        "select model_class, argument, argument_value, recurrent, multivariate from raw.registry_model_capabilities "
+        "where env_key = ? and scope = 'instance'",
+        (env_key,),
+    ):
+        flags = {"recurrent": bool(recurrent), "multivariate": bool(multivariate)}
+        capability_overrides.setdefault(model, {})[(argument, value)] = flags
     parameters.update(foundation_parameters)
     probes.update(foundation_probes)
     train_columns = _columns(warehouse, "marts", "nf_train_df")
@@ -478,6 +516,7 @@ def _load_facts(warehouse: db.Warehouse, env_key: str | None) -> RegistryFacts:
         futr_coverage=futr_coverage,
         foundation=foundation,
         feature_nulls=_feature_nulls(warehouse, train_columns),
+        capability_overrides=capability_overrides,
     )
 
 

@@ -166,12 +166,69 @@ def run_sections(run: dict) -> list[str]:
         heading = "Forecasts against the actual values" if _is_panel(run) else "Forecasts against the draws"
         parts += [f"<h3>{heading}</h3>", forecast_plot(forecasts, intervals, history)]
     parts += _baselines_section(run)
+    parts += _explanation_section(run_id)
     samples = _frame("select * from raw.run_resources where run_id = ? order by sample_index", (run_id,))
     if not samples.empty:
         parts += ["<h3>Resources</h3>", resource_plot(samples)]
     tail = "\n".join(str(run["logs"] or "").splitlines()[-LOG_TAIL_LINES:])
     parts += ["<h3>Log (tail)</h3>", f"<pre>{html.escape(tail)}</pre>"]
     return parts
+
+
+def importance_plot(importance: pd.DataFrame, top: int = 15) -> str:
+    """Horizontal bars of the `top` features' shares of the mean |attribution|, one panel per explainer."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fcast.ui.charts import FEATURE_GROUP_COLOURS
+
+    explainers = sorted(importance["explainer"].unique())
+    figure, axes = plt.subplots(1, len(explainers), figsize=(5 * len(explainers), 0.3 * top + 1), squeeze=False)
+    for axis, explainer in zip(axes[0], explainers, strict=True):
+        shown = importance[(importance["explainer"] == explainer) & (importance["importance_rank"] <= top)]
+        shown = shown.sort_values("importance_share")
+        colours = [FEATURE_GROUP_COLOURS.get(group, "#777") for group in shown["feature_group"]]
+        axis.barh(shown["feature"], shown["importance_share"], color=colours)
+        axis.set_title(explainer, fontsize=9, loc="left")
+        axis.tick_params(labelsize=7)
+        axis.set_xlabel("share of mean |attribution|", fontsize=8)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in FEATURE_GROUP_COLOURS.values()]
+    figure.legend(handles, list(FEATURE_GROUP_COLOURS), fontsize=7, loc="lower right", ncol=4)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def _explanation_section(run_id: str) -> list[str]:
+    """Feature importance of the run's explanations (`fcast explain`), when it has any."""
+    if not _mart_exists("run_feature_importance"):
+        return []
+    importance = _frame(
+        "select explainer, importance_source, feature_group, feature, importance_share, mean_abs_attribution, "
+        "importance_rank from marts.run_feature_importance where run_id = ? order by explainer, importance_rank",
+        (run_id,),
+    )
+    if importance.empty:
+        return []
+    explanations = _frame(
+        "select explainer, status, windows, explained_forecasts, max_additivity_error, is_additive, warnings, "
+        "duration_seconds from raw.run_explanations where run_id = ? order by explainer",
+        (run_id,),
+    )
+    groups = _frame(
+        "select explainer, importance_source, feature_group, n_features, importance_share, importance_rank "
+        "from marts.run_feature_group_importance where run_id = ? order by explainer, importance_source, "
+        "importance_rank",
+        (run_id,),
+    )
+    attributions = importance[importance["importance_source"] == "attribution"]
+    return [
+        "<h3>Feature importance (fcast explain)</h3>",
+        _table(explanations),
+        importance_plot(attributions) if not attributions.empty else "",
+        _table(groups),
+    ]
 
 
 def _mart_exists(name: str) -> bool:

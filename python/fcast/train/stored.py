@@ -72,7 +72,7 @@ def load_stored(run_id_prefix: str) -> StoredModel:
     return StoredModel(run, artifact, row)
 
 
-def _same_series(stored: StoredModel):
+def same_series(stored: StoredModel):
     def check(inputs: RunInputs) -> None:
         if inputs.unique_ids != stored.unique_ids:
             raise StoredModelError(
@@ -117,7 +117,7 @@ def retrain(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
         options,
         run_kind="retrain",
         parent_run_id=stored.run_id,
-        check_inputs=_same_series(stored),
+        check_inputs=same_series(stored),
     )
 
 
@@ -141,5 +141,5 @@ def predict(run_id_prefix: str, options: TrainOptions | None = None) -> RunOutco
         run_kind="predict",
         parent_run_id=stored.run_id,
         work=forecast_next_draws,
-        check_inputs=_same_series(stored),
+        check_inputs=same_series(stored),
     )

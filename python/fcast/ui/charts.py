@@ -12,6 +12,7 @@ OUTCOME_COLOURS = {
     "not_observable": "#74c0fc",
     "unchanged": "#ced4da",
     "ignored": "#868e96",
+    "not_additive": "#e8590c",
     "raised": "#e03131",
     "nan_output": "#9c36b5",
     "timeout": "#f08c00",
@@ -254,4 +255,38 @@ def usage_chart(usage: pd.DataFrame, measure: str, title: str) -> alt.Chart:
             tooltip=list(usage.columns),
         )
         .properties(height=max(120, 26 * len(usage)))
+    )
+
+
+FEATURE_GROUP_COLOURS = {"insample": "#1f6fb2", "hist": "#d2531b", "fut": "#2b8a3e", "stat": "#9c36b5"}
+
+
+def feature_importance_chart(importance: pd.DataFrame, top: int = 15) -> alt.Chart:
+    """Share of each feature in an explanation (marts.run_feature_importance), the `top` features per explainer,
+    coloured by feature group."""
+    shown = importance[importance["importance_rank"] <= top]
+    groups = list(FEATURE_GROUP_COLOURS)
+    return (
+        alt.Chart(shown)
+        .mark_bar()
+        .encode(
+            x=alt.X("importance_share:Q", title="share of mean |attribution|", axis=alt.Axis(format="%")),
+            y=alt.Y("feature:N", sort="-x", title=None),
+            color=alt.Color(
+                "feature_group:N",
+                title="group",
+                scale=alt.Scale(domain=groups, range=[FEATURE_GROUP_COLOURS[group] for group in groups]),
+            ),
+            tooltip=[
+                "explainer",
+                "feature",
+                "feature_group",
+                "importance_share",
+                "mean_abs_attribution",
+                "mean_attribution",
+                "importance_rank",
+            ],
+        )
+        .properties(height=18 * min(top, max(len(shown["feature"].unique()), 1)), width=320)
+        .facet(column=alt.Column("explainer:N", title=None))
     )

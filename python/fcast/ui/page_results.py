@@ -128,6 +128,41 @@ def _predictability(game: str) -> None:
     st.dataframe(profile, hide_index=True)
 
 
+def _feature_importance(dataset: str) -> None:
+    st.subheader("Feature importance (fcast explain)")
+    if reads.missing_marts(["marts.run_feature_importance", "marts.run_feature_group_importance"]):
+        st.write("No explanations yet: `fcast explain RUN_ID` attributes a stored model's forecasts to its inputs.")
+        return
+    runs = reads.frame(
+        "select distinct run_id, run_name, model_name from marts.run_feature_importance where dataset = ? "
+        "order by run_name",
+        (dataset,),
+    )
+    if runs.empty:
+        st.write(f"No explained runs of {dataset} yet: `fcast explain RUN_ID [--explainer ShapleyValueSampling]`.")
+        return
+    labels = {f"{row.run_name} ({row.model_name}) · {row.run_id}": row.run_id for row in runs.itertuples()}
+    run_id = labels[st.selectbox("Explained run", list(labels), key=f"explained_run_{dataset}")]
+    importance = reads.frame(
+        "select explainer, feature_group, feature, importance_share, mean_abs_attribution, mean_attribution, "
+        "importance_rank, is_additive, max_additivity_error from marts.run_feature_importance "
+        "where run_id = ? and importance_source = 'attribution' order by explainer, importance_rank",
+        (run_id,),
+    )
+    st.caption(
+        "Each feature's share of the mean absolute attribution of the point forecast (summed over its lags), per "
+        "explainer; additive explainers reproduce the forecast as baseline + attributions."
+    )
+    st.altair_chart(charts.feature_importance_chart(importance), width="content")
+    groups = reads.frame(
+        "select explainer, importance_source, feature_group, n_features, importance_share, importance_rank "
+        "from marts.run_feature_group_importance where run_id = ? order by explainer, importance_source, "
+        "importance_rank",
+        (run_id,),
+    )
+    st.dataframe(groups, hide_index=True)
+
+
 def _resources() -> None:
     st.subheader("Resource usage per model")
     usage = reads.frame("select * from marts.model_resource_usage order by model_name")
@@ -181,4 +216,5 @@ def render_results() -> None:
     else:
         _leaderboard(dataset)
         _predictability(dataset)
+    _feature_importance(dataset)
     _resources()
