@@ -9,6 +9,7 @@ The explained NHITS uses scaler_type identity: a window scaler makes IntegratedG
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -242,6 +243,11 @@ def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy,
     ]
     assert all(total == pytest.approx(1.0) for _, total, _ in features)
     assert {group for _, group, _ in groups} == {"insample", "hist", "fut", "stat"}
+    report = tmp_path / "explained.html"
+    run_fcast("report", run_id[:12], "--output", str(report), env=trained_copy)
+    page = report.read_text(encoding="utf-8")
+    assert "Feature importance (fcast explain)" in page and "ShapleyValueSampling" in page
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 3  # forecasts, resources, feature importance
 
     app.explain(run_id, "IntegratedGradients", windows=2)  # again: replaced, not added
     assert _explanation(run_id)[0][4:] == explanations[0][4:]
