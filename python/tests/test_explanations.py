@@ -33,6 +33,7 @@ NHITS_RUN = {
     "model": "NHITS",
     "model_args": {"input_size": 8, "scaler_type": "identity"},
 }
+TFT_RUN = {"name": "explained_tft", "series": "N1", "model": "TFT", "model_args": {"input_size": 8, "hidden_size": 8}}
 LSTM_RUN = {
     "name": "recurrent_lstm",
     "series": "N1",
@@ -262,8 +263,17 @@ def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy,
     assert "no baseline prediction" in recorded  # what makes it non-additive is kept with the explanation
 
 
-def test_a_recurrent_model_is_refused_before_loading_and_a_tampered_store_like_predict(trained_copy, tmp_path):
-    runs = _train(trained_copy, tmp_path, [NHITS_RUN, LSTM_RUN])
+def test_tft_importance_recorded_recurrent_refused_before_loading_tampered_store_like_predict(trained_copy, tmp_path):
+    runs = _train(trained_copy, tmp_path, [NHITS_RUN, LSTM_RUN, TFT_RUN])
+    app.explain(runs["explained_tft"], "IntegratedGradients", rebuild=False)
+    with db.connect(read_only=True) as warehouse:
+        tft_kinds = dict(
+            warehouse.fetchall(
+                "select input_kind, count(*) from raw.run_attributions where run_id = ? group by 1",
+                (runs["explained_tft"],),
+            )
+        )
+    assert tft_kinds.get("tft_importance", 0) > 0 and tft_kinds.get("insample_y", 0) > 0  # TFT's own beside IG
     with db.connect(read_only=True) as warehouse:
         paths = dict(warehouse.fetchall("select run_id, artifact_path from raw.model_artifacts"))
     shutil.rmtree(paths[runs["recurrent_lstm"]])  # a load would fail differently: the refusal comes first

@@ -36,7 +36,14 @@ blocks as (
         cast(sum(flagged) as float8) / count(*) - avg(chance_flag_rate) as rate_difference,
         sum(chance_flag_rate) as draws_expected
     from scored
-    group by game_code, detector, detector_class, library_version, window_draws, contamination, unique_id,
+    group by
+        game_code,
+        detector,
+        detector_class,
+        library_version,
+        window_draws,
+        contamination,
+        unique_id,
         fitted_through_ds
 ),
 
@@ -91,10 +98,10 @@ select
     draws_flagged,
     observed_flag_rate,
     expected_flag_rate,
-    observed_flag_rate / expected_flag_rate as flag_rate_ratio,
     z_score,
     p_more_than_chance,
     p_fewer_than_chance,
+    observed_flag_rate / expected_flag_rate as flag_rate_ratio,
     case
         when z_score is null then 'too few blocks to tell'
         when p_more_than_chance < 0.01 then 'more often than chance'
