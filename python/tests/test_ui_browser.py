@@ -463,7 +463,7 @@ def test_an_explained_run_shows_its_feature_importance_chart(page, ui_server):
     with environment(env), db.connect(read_only=True) as warehouse:
         [(run_id, run_name)] = warehouse.fetchall(
             "select r.run_id, r.run_name from raw.nf_model_runs r join raw.model_artifacts a using (run_id) "
-            "where r.model_name = 'NHITS' and r.dataset = 'loto6' order by r.created_at limit 1"
+            "where r.model_name = 'NHITS' and r.run_name like 'loto6_%' order by r.created_at limit 1"
         )
     run_fcast("explain", run_id, "--explainer", "InputXGradient", env=env)
 
