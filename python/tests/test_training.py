@@ -159,7 +159,7 @@ def test_a_rejected_row_keeps_its_violations_and_gets_no_run(trained_copy, tmp_p
 
 
 def _start_long_training(env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start `fcast train` on a run that takes minutes; return once it is RUNNING and has flushed samples."""
+    """Start `fcast train` on a run that takes minutes; return once its flushed log shows it cross-validating."""
     plan = tiny_plan(
         tmp_path / "long.yaml", [{"name": "long_run", "series": "N1", "model": "NHITS"}], max_steps=100_000
     )
@@ -174,7 +174,7 @@ def _start_long_training(env: dict[str, str], tmp_path: Path) -> tuple[subproces
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         runs = run_rows("where run_name = 'long_run'")
-        if runs and runs[0]["status"] == "RUNNING" and count_rows("raw.run_resources", runs[0]["run_id"]) >= 2:
+        if runs and runs[0]["status"] == "RUNNING" and "cross-validation" in runs[0]["logs"]:
             return process, runs[0]["run_id"]
         assert process.poll() is None, process.stdout.read()
         time.sleep(0.5)

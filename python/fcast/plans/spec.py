@@ -30,7 +30,9 @@ One row = one model run with exact arguments:
 Other fields of a run: `valid_loss`; `predict_insample: {step_size: 1}` (or true), stored as forecasts
 of kind insample; `fit: {val_size: 2, prediction_intervals: {n_windows: 2}}` (PredictionIntervals
 arguments, or true); `cross_validation: {n_windows, step_size, val_size, test_size, refit, ...}`;
-`predict: {level: [80]}` or `{quantiles: [0.1, 0.5, 0.9]}`; `neuralforecast: {local_scaler_type: ...}`.
+`predict: {level: [80]}` or `{quantiles: [0.1, 0.5, 0.9]}`; `neuralforecast: {local_scaler_type: ...}`;
+`resources: {cpus: 1, gpus: 0}` (what the run asks of a Ray cluster node, `fcast train --ray`);
+`distributed: {engine: spark, num_nodes: 1, devices: 1}` (neuralforecast's own distributed fit on Spark).
 """
 
 from __future__ import annotations
@@ -62,7 +64,12 @@ RUN_KEYS = {
     "predict_insample",
     "features",
     "search",
+    "resources",
+    "distributed",
 }
+# Fields that leave a row's spec (and so its plan_id) unchanged while they are empty: plans written before
+# they existed keep their ids.
+OPTIONAL_SPEC_FIELDS = ("resources", "distributed")
 
 
 class PlanFormatError(FcastError, ValueError):
@@ -87,6 +94,8 @@ class RunPlanRow:
     predict_insample: dict | None = None
     features: dict = field(default_factory=dict)
     search: dict = field(default_factory=dict)
+    resources: dict = field(default_factory=dict)  # what one run asks of a cluster node: {cpus: 1, gpus: 0}
+    distributed: dict = field(default_factory=dict)  # neuralforecast's distributed fit: {engine: spark, ...}
     row_index: int = 0
     source: str = ""
 
@@ -95,6 +104,9 @@ class RunPlanRow:
         data = asdict(self)
         for key in ("row_index", "source"):
             data.pop(key)
+        for key in OPTIONAL_SPEC_FIELDS:
+            if not data[key]:
+                data.pop(key)
         return data
 
     @property
@@ -186,6 +198,8 @@ def rows_from_document(document: dict, source: str) -> list[RunPlanRow]:
                 predict_insample=merged.get("predict_insample"),
                 features=dict(merged.get("features") or {}),
                 search=dict(merged.get("search") or {}),
+                resources=dict(merged.get("resources") or {}),
+                distributed=dict(merged.get("distributed") or {}),
                 row_index=index,
                 source=source,
             )

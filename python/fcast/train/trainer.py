@@ -1,7 +1,7 @@
 """`fcast train`: validate each plan row, then train, cross-validate, predict and store every valid one.
 
 One run = one plan row. Its life in raw.nf_model_runs: PENDING (created), RUNNING (inputs read,
-heartbeat every few seconds with the resource samples), then COMPLETED with metrics, forecasts,
+heartbeat every few seconds with the resource samples and the log so far), then COMPLETED with metrics, forecasts,
 resources and a stored model, or FAILED with the error and the log. Ctrl+C or SIGTERM ends the
 run FAILED before the command stops; a run whose process was killed outright is closed FAILED by
 the next command (`runs.close_stale_runs`).
@@ -106,12 +106,12 @@ def point_alias(row: RunPlanRow) -> str:
     return str(row.model_args.get("alias") or row.model)
 
 
-def _flush_samples(run_id: str, samples: list[ResourceSample]) -> None:
-    """One short transaction: the new samples and the heartbeat (the trainer is the only writer)."""
+def _flush_samples(run_id: str, samples: list[ResourceSample], log: RunLog) -> None:
+    """One short transaction: the new samples, the heartbeat and the log so far (the trainer is the only writer)."""
     now = utc_now()
     with db.connect() as warehouse:
         warehouse.insert_rows(RUN_RESOURCES, [sample.as_row(run_id) for sample in samples])
-        runs.update_run(run_id, warehouse, heartbeat_at=now)
+        runs.update_run(run_id, warehouse, heartbeat_at=now, logs=log.text())
 
 
 def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str) -> runs.RunRecord:
@@ -290,7 +290,7 @@ def train_row(
                 last_ds=max(inputs.last_ds.values()),
             )
             monitor = ResourceMonitor(
-                on_flush=lambda samples: _flush_samples(record.run_id, samples),
+                on_flush=lambda samples: _flush_samples(record.run_id, samples, log),
                 interval_s=options.monitor_interval_s,
                 flush_interval_s=options.flush_interval_s,
             )
