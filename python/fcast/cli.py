@@ -135,6 +135,7 @@ def cmd_registry_probe(args: argparse.Namespace) -> int:
         include_ray=not args.no_ray,
         version=args.version,
         progress=say,
+        distributed=args.distributed,
     )
     say(f"  {report.summary()}")
     return 0
@@ -363,6 +364,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+RAY_HELP = (
+    "run the plan rows, rehearsals and probes as tasks on this Ray cluster (HOST:6379, or auto); sets "
+    "FCAST_RAY_ADDRESS; the warehouse must be PostgreSQL"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fcast",
@@ -448,8 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
     registry_probe.add_argument("--timeout", type=float, default=90.0, help="seconds before a probe is stopped")
     registry_probe.add_argument("--no-ray", action="store_true", help="skip the probes that start a ray cluster")
     registry_probe.add_argument(
+        "--distributed",
+        action="store_true",
+        help="only the distributed-fit family: a Spark fit and predict per model class (seconds each; needs Java)",
+    )
+    registry_probe.add_argument(
         "--version", help="probe this neuralforecast release (scanned first) in a throwaway environment"
     )
+    registry_probe.add_argument("--ray", metavar="ADDRESS", help=RAY_HELP)
     registry_probe.set_defaults(handler=cmd_registry_probe)
 
     plan = commands.add_parser("plan", help="write and validate the standard k+1 plan of a game")
@@ -478,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--workers", type=int, help="rehearsal worker processes (default: cores, at most 4)")
     validate.add_argument("--list-rules", action="store_true", help="list every validation rule and exit")
+    validate.add_argument("--ray", metavar="ADDRESS", help=RAY_HELP)
     validate.set_defaults(handler=cmd_validate)
 
     train = commands.add_parser(
@@ -494,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="afterwards score the runs against chance and rebuild the run and chance marts",
     )
+    train.add_argument("--ray", metavar="ADDRESS", help=RAY_HELP)
     train.set_defaults(handler=cmd_train)
 
     retrain = commands.add_parser(
@@ -620,10 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.command in DBT_PASSTHROUGH_COMMANDS:
         args.dbt_args = dbt_arguments
-    from fcast import db
+    from fcast import cluster, db
 
     try:
         db.set_target(args.target)
+        cluster.use(getattr(args, "ray", None))
         return args.handler(args)
     except FcastError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -653,7 +653,7 @@ NF_MODEL_RUNS = RawTable(
         ("host", "varchar(200) not null", "The machine that ran it."),
         ("pid", "bigint not null", "The process that ran it (to find stale runs)."),
         ("heartbeat_at", "timestamp not null", "UTC time of its latest heartbeat (a run that stops beating is stale)."),
-        ("node_id", "varchar(64) default ''", "The Ray node it ran on (`ray list nodes`); '' outside a cluster.", 5),
+        ("ray_node_id", "varchar(64) default ''", "The Ray node it ran on; '' outside a cluster.", 5),
         (
             "dispatch_id",
             "varchar(64) default ''",
@@ -1169,7 +1169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "where ds_time is null and ds_date is not null",
         ),
     ),
-    Migration(5, "nf_model_runs.node_id and dispatch_id: runs on a Ray cluster name their node and their task"),
+    Migration(5, "nf_model_runs.ray_node_id and dispatch_id: runs on a Ray cluster name their node and their task"),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version  # the version this fcast's declarations are at
 

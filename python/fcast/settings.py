@@ -53,6 +53,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FCAST_UI_MAX_UPLOAD_MB", "20", "Largest file the UI's Data page accepts, in MB."),
     Setting("FCAST_REHEARSAL_TIMEOUT_S", "300", "Seconds before a rehearsal (one training step of a row) is stopped."),
     Setting("FCAST_REHEARSAL_WORKERS", "", "Rehearsal worker processes (default: the cores, at most 4)."),
+    Setting(
+        "FCAST_RAY_ADDRESS",
+        "",
+        "A Ray cluster for plan rows, rehearsals and probes (`HOST:6379`, or `auto`); `--ray` sets it per command.",
+        "cluster",
+    ),
+    Setting("FCAST_RAY_MAX_RETRIES", "3", "Times Ray runs a task again when its node or worker dies.", "cluster"),
+    Setting(
+        "FCAST_SPARK_MASTER",
+        "local[2]",
+        "Spark master of distributed rows (`distributed: {engine: spark}`): `local[N]`, `local[*]` or `spark://HOST:PORT`.",
+        "cluster",
+    ),
+    Setting(
+        "FCAST_SPARK_PARTITIONS",
+        "",
+        "Where a distributed fit writes its parquet partitions (default: the run's scratch folder); a cluster needs "
+        "storage every node reads.",
+        "cluster",
+    ),
     Setting("FCAST_STALE_RUN_S", "120", "Seconds without a heartbeat after which a RUNNING run is closed as FAILED."),
     Setting(
         "FCAST_TSFM_HOME",

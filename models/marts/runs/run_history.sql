@@ -83,6 +83,8 @@ select
     runs.random_seed,
     runs.accelerator,
     runs.host_name,
+    runs.ray_node_id,
+    runs.dispatch_id,
     runs.mlflow_run_id
 from runs
 left join accuracy on runs.run_id = accuracy.run_id

@@ -36,5 +36,7 @@ select
     cast(accelerator as varchar) as accelerator,
     cast(host as varchar) as host_name,
     cast(pid as bigint) as pid,
-    cast(heartbeat_at as timestamp) as heartbeat_at
+    cast(heartbeat_at as timestamp) as heartbeat_at,
+    cast(coalesce(ray_node_id, '') as varchar) as ray_node_id,
+    cast(coalesce(dispatch_id, '') as varchar) as dispatch_id
 from {{ source('raw', 'nf_model_runs') }}

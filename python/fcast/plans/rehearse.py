@@ -87,6 +87,7 @@ def rehearsed_spec(row: RunPlanRow) -> dict:
 # The modules of the trainer's path: a change to any of them makes stored rehearsals run again.
 PATH_MODULES = (
     "fcast.library.build",
+    "fcast.library.spark",
     "fcast.train.pipeline",
     "fcast.train.scoring",
     "fcast.train.trainer",
@@ -189,6 +190,8 @@ def _requested_outputs_missing(row: RunPlanRow, outputs: Any, alias: str) -> lis
         ("predict", outputs.forecast, row.predict),
         ("cross_validation", outputs.cv, cross_validation_arguments(row)),
     ):
+        if frame is None:  # a distributed row is not cross-validated (fcast.train.pipeline.distributed_path)
+            continue
         columns = output_columns(frame, alias)
         for level in asked.get("level") or []:
             if not any(math.isclose(float(level), known) for known in columns.intervals):
@@ -401,7 +404,7 @@ def rehearse_rows(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Rehearsal]:
     """Rehearse each row (stored outcomes are reused); {plan_id: Rehearsal}."""
-    from fcast.probe.runner import ProbePool
+    from fcast.probe.runner import task_pool
     from fcast.train.inputs import load_inputs
 
     say = progress or (lambda line: None)
@@ -429,7 +432,14 @@ def rehearse_rows(
         say(f"rehearsal: {len(stored)} row spec(s) already rehearsed on this data and environment (stored)")
     if pending:
         count = max(1, min(workers or default_workers(), len(pending)))
-        say(f"rehearsing {len(pending)} row(s) in {count} worker process(es), one training step each ...")
+        from fcast import cluster
+
+        where = (
+            f"as tasks on the Ray cluster {cluster.address()}"
+            if cluster.address()
+            else f"in {count} worker process(es)"
+        )
+        say(f"rehearsing {len(pending)} row(s) {where}, one training step each ...")
         written: list[dict] = []
         done = 0
 
@@ -457,7 +467,7 @@ def rehearse_rows(
                 f"{time.perf_counter() - started:.0f}s elapsed)"
             )
 
-        pool = ProbePool(count, timeout_s or settings.number("FCAST_REHEARSAL_TIMEOUT_S"), EXECUTOR)
+        pool = task_pool(count, timeout_s or settings.number("FCAST_REHEARSAL_TIMEOUT_S"), EXECUTOR)
         try:
             pool.run(pending, record)
         finally:

@@ -187,11 +187,13 @@ class ProbePool:
                 probe, code, said = slot.probe, slot.process.exitcode, _tail(slot.error_log)
                 self._release(index)
                 message = f"the worker process exited with code {code}" + (f"; its last words: {said}" if said else "")
-                on_result(probe, _failure("crashed", "WorkerDied", message, elapsed))
+                on_result(probe, failure_result("crashed", "WorkerDied", message, elapsed))
             elif slot.running and elapsed > self.timeout_s:
                 probe = slot.probe
                 self._release(index)
-                on_result(probe, _failure("timeout", "Timeout", f"no result after {self.timeout_s:.0f}s", elapsed))
+                on_result(
+                    probe, failure_result("timeout", "Timeout", f"no result after {self.timeout_s:.0f}s", elapsed)
+                )
 
     def _release(self, index: int) -> None:
         """Restart the slot's worker; the members after the failed one run again, alone."""
@@ -220,7 +222,7 @@ def _tail(path: str, characters: int = 1500) -> str:
     return " | ".join(lines[-8:])[-characters:]
 
 
-def _failure(outcome: str, error_type: str, message: str, seconds: float) -> dict:
+def failure_result(outcome: str, error_type: str, message: str, seconds: float) -> dict:
     return {
         "outcome": outcome,
         "error_type": error_type,
@@ -230,6 +232,21 @@ def _failure(outcome: str, error_type: str, message: str, seconds: float) -> dic
         "output_columns": [],
         "values": [],
     }
+
+
+def task_pool(workers: int, timeout_s: float, executor: str = DEFAULT_EXECUTOR, python: str | None = None):
+    """The pool that runs probes and rehearsals: Ray tasks on the cluster of FCAST_RAY_ADDRESS, else worker
+    processes here. Both take `run` / `run_groups` and `close`."""
+    from fcast import cluster
+
+    if not cluster.address():
+        return ProbePool(workers, timeout_s, executor, python)
+    if python:
+        raise cluster.ClusterError(
+            "probing another release of a library runs its own interpreter on this machine; it cannot run on a "
+            "Ray cluster: drop --ray (or FCAST_RAY_ADDRESS) for `fcast registry probe --version`"
+        )
+    return cluster.RayTaskPool(timeout_s, executor)
 
 
 def recorded_probe_ids(env_key: str) -> set[str]:
@@ -351,7 +368,7 @@ def run_probes(
                 warehouse.insert_rows(REGISTRY_PROBES, buffer)
             buffer.clear()
 
-    pool = ProbePool(workers, timeout_s, executor, python)
+    pool = task_pool(workers, timeout_s, executor, python)
     try:
         pool.run_groups(fit_groups(to_run), record)
     finally:

@@ -50,6 +50,8 @@ class RunRecord:
     optimization_config: dict = field(default_factory=dict)
     search_space: dict = field(default_factory=dict)
     parent_run_id: str = ""
+    ray_node_id: str = ""  # the Ray node, on a cluster
+    dispatch_id: str = ""  # the cluster task: every attempt of one plan row shares it
 
     def insert(self) -> None:
         now = utc_now()
@@ -92,6 +94,8 @@ class RunRecord:
             "host": HOST,
             "pid": os.getpid(),
             "heartbeat_at": now,
+            "ray_node_id": self.ray_node_id,
+            "dispatch_id": self.dispatch_id,
         }
         with db.connect() as warehouse:
             warehouse.insert_rows(NF_MODEL_RUNS, [values])
@@ -186,6 +190,37 @@ def close_stale_runs(stale_after_s: float | None = None) -> list[str]:
             )
             closed.append(run_id)
     return closed
+
+
+def close_dispatch(dispatch_id: str, error_type: str, message: str) -> list[str]:
+    """Close as FAILED the unfinished attempts of one cluster task (a dead attempt, or a cancelled one)."""
+    now = utc_now()
+    with db.connect() as warehouse:
+        rows = warehouse.fetchall(
+            f"select run_id, start_time, heartbeat_at from {NF_MODEL_RUNS.qualified_name} "
+            "where dispatch_id = ? and status in ('PENDING', 'RUNNING') order by created_at",
+            (dispatch_id,),
+        )
+        for run_id, start_time, heartbeat_at in rows:
+            values = {"status": "FAILED", "end_time": now, "error_type": error_type, "error_message": message}
+            if start_time is not None:
+                values["duration_seconds"] = (heartbeat_at - start_time).total_seconds()
+            update_run(run_id, warehouse, **values)
+            warehouse.execute(
+                f"update {NF_MODEL_RUNS.qualified_name} set logs = logs || ? where run_id = ?",
+                (f"\n[{now:%Y-%m-%d %H:%M:%S}] {message}\n", run_id),
+            )
+    return [row[0] for row in rows]
+
+
+def completed_run_of_dispatch(dispatch_id: str) -> dict | None:
+    """The COMPLETED attempt of a cluster task, if an earlier attempt finished before its node died."""
+    with db.connect(read_only=True) as warehouse:
+        rows = warehouse.fetch_frame(
+            f"select * from {NF_MODEL_RUNS.qualified_name} where dispatch_id = ? and status = 'COMPLETED'",
+            (dispatch_id,),
+        )
+    return None if rows.empty else rows.iloc[0].to_dict()
 
 
 def find_run(run_id_prefix: str) -> dict:

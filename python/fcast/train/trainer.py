@@ -10,6 +10,7 @@ the next command (`runs.close_stale_runs`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import tempfile
 import uuid
@@ -114,7 +115,17 @@ def _flush_samples(run_id: str, samples: list[ResourceSample], log: RunLog) -> N
         runs.update_run(run_id, warehouse, heartbeat_at=now, logs=log.text())
 
 
-def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str) -> runs.RunRecord:
+@dataclass(frozen=True)
+class Placement:
+    """Where a run runs on a Ray cluster: its node and the task its attempts share ('' outside a cluster)."""
+
+    ray_node_id: str = ""
+    dispatch_id: str = ""
+
+
+def _record_run(
+    row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str, placement: Placement
+) -> runs.RunRecord:
     seed = int(row.model_args.get("random_seed", DEFAULT_RANDOM_SEED))
     record = runs.RunRecord(
         run_id=uuid.uuid4().hex,
@@ -135,6 +146,8 @@ def _record_run(row: RunPlanRow, env_key: str, run_kind: str, parent_run_id: str
         optimization_config={"plan_row": row.spec(), "versions": library_versions()},
         search_space=dict(row.search.get("config") or {}),
         parent_run_id=parent_run_id,
+        ray_node_id=placement.ray_node_id,
+        dispatch_id=placement.dispatch_id,
     )
     record.insert()
     return record
@@ -261,6 +274,7 @@ def train_row(
     parent_run_id: str = "",
     work: Work = fit_work,
     check_inputs: Callable[[RunInputs], None] | None = None,
+    placement: Placement = Placement(),
 ) -> RunOutcome:
     """Run one validated plan row end to end; the returned outcome mirrors its nf_model_runs row.
 
@@ -269,15 +283,18 @@ def train_row(
     training, retraining and predicting from a stored model.
     """
     options = options or TrainOptions()
-    record = _record_run(row, env_key, run_kind, parent_run_id)
+    record = _record_run(row, env_key, run_kind, parent_run_id, placement)
     log = RunLog()
     started = utc_now()
     monitor: ResourceMonitor | None = None
-    options.progress(f"{run_kind} {row.run_name} ({row.model} on {row.dataset}/{row.series}), run {record.run_id}")
+    where = f" on node {placement.ray_node_id[:12]}" if placement.ray_node_id else ""
+    options.progress(
+        f"{run_kind} {row.run_name} ({row.model} on {row.dataset}/{row.series}){where}, run {record.run_id}"
+    )
     try:
         with log.capture(), tempfile.TemporaryDirectory(prefix="fcast-run-") as scratch:
             runs.mark_running(record.run_id)
-            log.info(f"run {record.run_id} ({run_kind}) of plan row {row.plan_id} on {env_key}")
+            log.info(f"run {record.run_id} ({run_kind}) of plan row {row.plan_id} on {env_key}{where}")
             inputs = load_inputs(row)
             if check_inputs is not None:
                 check_inputs(inputs)
@@ -383,11 +400,45 @@ class PlanTrainingReport:
         return sum(outcome.status != "COMPLETED" for outcome in self.outcomes)
 
 
+WORKS: dict[str, Work] = {"fit": fit_work, "search": search_work}
+
+
+def work_name(row: RunPlanRow) -> str:
+    return "search" if row.backend else "fit"
+
+
+def train_dispatched(
+    row: RunPlanRow, env_key: str, options: TrainOptions, placement: Placement, work: str
+) -> RunOutcome:
+    """One attempt of a plan row's cluster task. A retry (its earlier attempt's node or worker died) closes
+    the dead attempt's run FAILED, and returns the earlier attempt's run when it had completed already."""
+    completed = runs.completed_run_of_dispatch(placement.dispatch_id)
+    if completed is not None:
+        return RunOutcome(
+            completed["run_id"],
+            row.run_name,
+            "COMPLETED",
+            json.loads(completed["metrics"] or "{}"),
+            "",
+            float(completed["duration_seconds"] or 0.0),
+        )
+    runs.close_dispatch(
+        placement.dispatch_id,
+        "NodeDied",
+        f"its Ray worker or node died before it finished; Ray ran the row again on node {placement.ray_node_id}",
+    )
+    return train_row(row, env_key, options, work=WORKS[work], placement=placement)
+
+
 def train_plan(rows: list[RunPlanRow], options: TrainOptions | None = None) -> PlanTrainingReport:
-    """Validate every row (stored beside the plan); train the valid ones in order; rejected rows get no run."""
+    """Validate every row (stored beside the plan); train the valid ones (in order here, or as tasks on the
+    Ray cluster of FCAST_RAY_ADDRESS); rejected rows get no run."""
+    from fcast import cluster
     from fcast.plans.validate import validate_rows
 
     options = options or TrainOptions()
+    if cluster.address():
+        cluster.require_shared_warehouse()
     closed = runs.close_stale_runs()
     for run_id in closed:
         options.progress(f"closed stale run {run_id} as FAILED (its process had stopped)")
@@ -397,11 +448,20 @@ def train_plan(rows: list[RunPlanRow], options: TrainOptions | None = None) -> P
         options.progress(f"{result.row.run_name}: REJECTED by the validator, not trained")
         for violation in result.errors:
             options.progress(f"  {violation}")
+    valid = [result for result in results if result.valid]
     outcomes = []
-    for result in results:
-        if result.valid:
-            work = search_work if result.row.backend else fit_work
-            outcome = train_row(result.row, result.env_key, options, work=work)
+    if cluster.address():
+        env_keys = {result.row.plan_id: result.env_key for result in valid}
+        options.progress(f"training {len(valid)} row(s) as tasks on the Ray cluster {cluster.address()}")
+        finished = cluster.train_rows(
+            [result.row for result in valid], lambda row: env_keys[row.plan_id], options, work_name
+        )
+        for outcome in finished:
             options.progress(f"  {outcome.summary()}")
             outcomes.append(outcome)
+        return PlanTrainingReport(outcomes, rejected, closed)
+    for result in valid:
+        outcome = train_row(result.row, result.env_key, options, work=WORKS[work_name(result.row)])
+        options.progress(f"  {outcome.summary()}")
+        outcomes.append(outcome)
     return PlanTrainingReport(outcomes, rejected, closed)
