@@ -1,14 +1,16 @@
 """fcast on a real Ray cluster: two nodes started here as separate processes (`ray start --head`, then
 `ray start --address`), a PostgreSQL warehouse, and the real `fcast` command line as the driver.
 
-A plan spreads over both nodes with its rehearsal on the cluster; the probe matrix gives the same
-outcomes on the cluster as in the local pool; a node killed mid-run has its row retried elsewhere with
-one COMPLETED run and its dead attempt FAILED; Ctrl+C on the driver cancels the cluster's tasks and
-leaves no row open. The DuckDB target refuses a cluster (a fast test).
+A plan spreads over both nodes with its rehearsal on the cluster (a ray-backend search row's trials
+too); the probe matrix gives the same outcomes on the cluster as in the local pool; a node killed
+mid-run has its row retried elsewhere with one COMPLETED run and its dead attempt FAILED; Ctrl+C on
+the driver cancels the cluster's tasks and leaves no row open. The DuckDB target refuses a cluster
+(a fast test).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -81,18 +83,25 @@ def _training_on(plan_name: str, node_ids: list[str]) -> bool:
 @pytest.mark.postgres
 @pytest.mark.dbt
 def test_a_plan_spreads_over_both_nodes_with_its_rehearsal_on_the_cluster(cluster, cluster_warehouse, tmp_path):
+    search = {"backend": "ray", "num_samples": 2, "config": {"learning_rate": {"low": 1e-4, "high": 1e-2}}}
     plan = tiny_plan(
         tmp_path / "ray_spread.yaml",
-        [{"name": f"ray_spread_{slot}", "series": slot, "model": "NHITS"} for slot in ("N1", "N2", "N3")],
+        [
+            *({"name": f"ray_spread_{slot}", "series": slot, "model": "NHITS"} for slot in ("N1", "N2", "N3")),
+            {"name": "ray_spread_search", "series": "N4", "model": "NHITS", "search": search},
+        ],
     )
     result = run_fcast("train", str(plan), "--ray", cluster.address, env=cluster_warehouse)
-    assert f"rehearsing 3 row(s) as tasks on the Ray cluster {cluster.address}" in result.stdout
-    assert f"training 3 row(s) as tasks on the Ray cluster {cluster.address}" in result.stdout
+    assert f"rehearsing 4 row(s) as tasks on the Ray cluster {cluster.address}" in result.stdout
+    assert f"training 4 row(s) as tasks on the Ray cluster {cluster.address}" in result.stdout
     runs = _rows_of("ray_spread")
-    assert sorted(run["run_name"] for run in runs) == ["ray_spread_N1", "ray_spread_N2", "ray_spread_N3"]
-    assert {run["status"] for run in runs} == {"COMPLETED"}
+    names = ["ray_spread_N1", "ray_spread_N2", "ray_spread_N3", "ray_spread_search"]
+    assert sorted(run["run_name"] for run in runs) == names
+    assert {run["status"] for run in runs} == {"COMPLETED"}, [run["error_message"] for run in runs]
     assert {run["ray_node_id"] for run in runs} == set(cluster.node_ids)  # both nodes trained
-    assert len({run["dispatch_id"] for run in runs}) == 3 and all(run["dispatch_id"] for run in runs)
+    assert len({run["dispatch_id"] for run in runs}) == 4 and all(run["dispatch_id"] for run in runs)
+    (searched,) = [run for run in runs if run["run_name"] == "ray_spread_search"]
+    assert searched["backend"] == "ray" and "learning_rate" in json.loads(searched["best_params"])
     for run in runs:
         assert Path(run_artifact(run["run_id"])).is_dir()
     with db.connect(read_only=True) as warehouse:
@@ -100,7 +109,7 @@ def test_a_plan_spreads_over_both_nodes_with_its_rehearsal_on_the_cluster(cluste
             "select value_label, outcome from raw.registry_probes where probe_kind = 'plan' and value_label like ?",
             ("ray_spread_%",),
         )
-    assert sorted(rehearsed) == [(f"ray_spread_{slot}", "ok") for slot in ("N1", "N2", "N3")]
+    assert sorted(rehearsed) == [(name, "ok") for name in names]
 
 
 def run_artifact(run_id: str) -> str:

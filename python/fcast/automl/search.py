@@ -297,9 +297,9 @@ def ray_search(
 
     name = f"fcast-{row.run_name}-{row.plan_id}"
     results_dir = settings.beside_warehouse("ray_results") if durable else scratch / "ray_results"
-    ray_options = RayOptions(
-        cpus=1,
-        gpus=1 if torch.cuda.is_available() else 0,
+    ray_options = RayOptions(  # each trial asks what the row declares (`resources`), on a cluster too
+        cpus=float(row.resources.get("cpus", 1)),
+        gpus=float(row.resources.get("gpus", 1 if torch.cuda.is_available() else 0)),
         run_config=RunConfig(name=name, storage_path=str(results_dir)),
         scheduler=ASHAScheduler(grace_period=1),  # stops bad trials at a validation check, like the optuna pruner
     )
