@@ -112,7 +112,34 @@ def task_resources(resources: dict) -> dict[str, Any]:
     unknown = set(resources) - {"cpus", "gpus"}
     if unknown:
         raise ClusterError(f"resources takes cpus and gpus, not {sorted(unknown)}")
-    return {"num_cpus": float(resources.get("cpus", 1)), "num_gpus": float(resources.get("gpus", 0))}
+    try:
+        asked = {"num_cpus": float(resources.get("cpus", 1)), "num_gpus": float(resources.get("gpus", 0))}
+    except (TypeError, ValueError):
+        raise ClusterError(f"resources {resources} must be numbers of CPUs and GPUs") from None
+    if min(asked.values()) < 0:
+        raise ClusterError(f"resources {resources} cannot be negative")
+    return asked
+
+
+def check_feasible(rows: list) -> None:
+    """Ray would queue a task no node can hold for ever: name such rows before anything is submitted."""
+    ray = connect()
+    nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+    largest = max(nodes, key=lambda node: (node.get("GPU", 0), node.get("CPU", 0)), default={})
+    infeasible = [
+        f"{row.run_name} asks for {asked['num_cpus']:g} CPU(s) and {asked['num_gpus']:g} GPU(s)"
+        for row in rows
+        for asked in [task_resources(row.resources)]
+        if not any(
+            node.get("CPU", 0) >= asked["num_cpus"] and node.get("GPU", 0) >= asked["num_gpus"] for node in nodes
+        )
+    ]
+    if infeasible:
+        raise ClusterError(
+            f"no node of the cluster at {address()} can run: {'; '.join(infeasible)} (its largest node has "
+            f"{largest.get('CPU', 0):g} CPUs and {largest.get('GPU', 0):g} GPUs): lower the rows' `resources` or "
+            "add a node that has them"
+        )
 
 
 def _max_retries() -> int:
@@ -323,6 +350,7 @@ def train_rows(
 
     require_shared_warehouse()
     ray = connect()
+    check_feasible(rows)
     check_model_store(settings.model_store_dir())
     remote = ray.remote(train_task)
     shared_options = {

@@ -139,6 +139,19 @@ def test_the_probe_matrix_gives_the_same_outcomes_on_the_cluster_as_in_the_local
 
 @pytest.mark.postgres
 @pytest.mark.dbt
+def test_a_row_no_node_can_hold_is_named_before_anything_is_submitted(cluster, cluster_warehouse, tmp_path):
+    plan = tiny_plan(
+        tmp_path / "ray_gpu.yaml",
+        [{"name": "ray_gpu_row", "series": "N1", "model": "NHITS", "resources": {"cpus": 1, "gpus": 1}}],
+    )
+    result = run_fcast("train", str(plan), "--static-only", "--ray", cluster.address, check=False)
+    assert result.returncode == 1, result.stdout
+    assert "no node of the cluster" in result.stderr and "ray_gpu_row asks for 1 CPU(s) and 1 GPU(s)" in result.stderr
+    assert _rows_of("ray_gpu") == []
+
+
+@pytest.mark.postgres
+@pytest.mark.dbt
 def test_ctrl_c_on_the_driver_cancels_the_cluster_tasks_and_closes_every_row(cluster, cluster_warehouse, tmp_path):
     plan = tiny_plan(
         tmp_path / "ray_cancel.yaml",
