@@ -176,6 +176,33 @@ def ensure_chromium() -> None:
     )
 
 
+def java_path() -> str | None:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return shutil.which("java")
+
+
+def ensure_java() -> None:
+    """The distributed-fit tests start PySpark, which needs a Java runtime (Debian's OpenJDK 17 headless)."""
+    if java_path():
+        return
+    package = "openjdk-17-jre-headless"
+    if os.name == "posix" and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"java is not installed: installing Debian's {package} for the distributed (Spark) tests")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        installed = subprocess.run(["apt-get", "install", "-y", "-q", package], env=env, check=False)
+        if installed.returncode != 0:
+            run(["apt-get", "update", "-q"], env=env)
+            run(["apt-get", "install", "-y", "-q", package], env=env)
+        if java_path():
+            return
+    fail(
+        f"the distributed-fit tests run PySpark, which needs Java, and none is installed: install Java 17 "
+        f"(Debian: `apt-get install -y {package}`) or set JAVA_HOME to a Java 17 installation."
+    )
+
+
 def main_job(arguments: list[str]) -> int:
     """`fcast [--target T] main [main options]`: the global --target goes before the command, the rest after."""
     ensure_environment()
@@ -200,6 +227,7 @@ def test_suite(arguments: list[str]) -> int:
     ensure_postgres()
     if not fast_only:
         ensure_chromium()
+        ensure_java()
     env = dict(os.environ, FCAST_REQUIRE_POSTGRES="1", PYTHONUNBUFFERED="1")
     own_report = any(argument.startswith("--html") for argument in arguments)
     report = [] if own_report else [f"--html={TEST_REPORT.relative_to(ROOT)}", "--self-contained-html"]

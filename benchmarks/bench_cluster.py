@@ -7,7 +7,9 @@ a cluster of two nodes started here as separate processes (`ray start --head`, `
 one CPU each, so the cluster has as many CPUs as the local pool has workers. Figures:
   1. the probe matrix (`fcast registry probe`, every model unless --models) with the local pool of two
      worker processes, then the same matrix again as Ray tasks on the cluster: wall time, probes per
-     second, the ratio, and whether every probe got the same outcome both times;
+     second, the ratio, the seconds the probes spent inside their workers (so a difference in wall time
+     can be told apart from a difference in the probes' own time, e.g. other load on the machine), and
+     whether every probe got the same outcome both times;
   2. the Loto6 standard plan (`fcast plan --game loto6`, 7 rows) trained here, then on the cluster
      (`--static-only` both times: the rehearsal of the first run would be reused by the second): wall
      time, the ratio, and how many runs each node trained.
@@ -33,12 +35,15 @@ def _timed(folder: Path, label: str, *arguments: str) -> tuple[float, str]:
     return measured.wall_s, measured.log_path.read_text()
 
 
-def _library_outcomes() -> dict[str, str]:
+def _library_outcomes() -> tuple[dict[str, str], float]:
+    """Each library probe's outcome, and the seconds the probes spent inside their workers (all summed)."""
     from fcast import db
 
     with db.connect(read_only=True) as warehouse:
-        rows = warehouse.fetchall("select probe_id, outcome from raw.registry_probes where probe_kind = 'library'")
-    return dict(rows)
+        rows = warehouse.fetchall(
+            "select probe_id, outcome, duration_seconds from raw.registry_probes where probe_kind = 'library'"
+        )
+    return {probe_id: outcome for probe_id, outcome, _ in rows}, float(sum(seconds or 0.0 for *_, seconds in rows))
 
 
 def _forget_library_probes() -> None:
@@ -71,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     workspace = Workspace(args.keep)
     try:
-        project = copy_project(workspace.folder("project"), with_data=True)
+        project = copy_project(workspace.root / "project", with_data=True)
         warehouse = fresh_warehouse(workspace, "postgres", project, "cluster")
         folder = warehouse.scratch
         os.environ.update({**warehouse.env(), "FCAST_MODEL_STORE": str(folder / "models")})
@@ -81,14 +86,14 @@ def main() -> int:
 
         _forget_library_probes()
         local_s, _ = _timed(folder, "probe_local", "registry", "probe", "--workers", "2", *models)
-        local = _library_outcomes()
+        local, local_busy = _library_outcomes()
         _forget_library_probes()
         plan = folder / "loto6_standard.yaml"
         _timed(folder, "plan", "plan", "--game", "loto6", "--max-steps", str(args.max_steps), "--output", str(plan))
         print("[bench] starting a 2-node local Ray cluster (not timed) ...", flush=True)
         with local_ray_cluster(nodes=2, cpus_per_node=1) as cluster:
             cluster_s, _ = _timed(folder, "probe_cluster", "registry", "probe", "--ray", cluster.address, *models)
-            on_cluster = _library_outcomes()
+            on_cluster, cluster_busy = _library_outcomes()
             train_local_s, _ = _timed(folder, "train_local", "train", str(plan), "--static-only")
             since = time.time()
             train_cluster_s, _ = _timed(
@@ -103,6 +108,11 @@ def main() -> int:
     print(f"  local pool, 2 worker processes:  {local_s:7.1f}s  {probes / local_s:6.2f} probes/s")
     print(f"  Ray cluster, 2 nodes x 1 CPU:    {cluster_s:7.1f}s  {len(on_cluster) / cluster_s:6.2f} probes/s")
     print(f"  cluster / local: {cluster_s / local_s:.2f}x wall time")
+    print(
+        f"  inside the workers: {local_busy:.0f}s local, {cluster_busy:.0f}s on the cluster; busy share of 2 CPUs: "
+        f"local {local_busy / (2 * local_s):.0%}, cluster {cluster_busy / (2 * cluster_s):.0%} (the rest is "
+        "scheduling, the driver, and other load on the machine)"
+    )
     same = "the same outcome for every probe" if not differing else f"{len(differing)} probe(s) differ"
     print(f"  outcomes: {same} ({len(on_cluster)} recorded on the cluster)")
     for probe_id in differing[:10]:

@@ -158,14 +158,30 @@ def probe(
     include_ray: bool = True,
     version: str | None = None,
     progress: Progress = _quiet,
+    distributed: bool = False,
 ) -> Any:
-    """Really call neuralforecast with candidate arguments (scanned first); returns the ProbeRunReport."""
+    """Really call neuralforecast with candidate arguments (scanned first); returns the ProbeRunReport.
+    `distributed`: the distributed-fit family instead (fcast.probe.distributed: a Spark fit per model class)."""
     from fcast.probe.definitions import build_matrix
     from fcast.probe.runner import run_probes, view_from_registry
 
     db.ensure_raw_tables()
     python = _overlay_python("neuralforecast", version, progress)
     (outcome,) = scan(["neuralforecast"], python=python)
+    if distributed:
+        from fcast.probe.distributed import DISTRIBUTED_TIMEOUT_S, EXECUTOR, distributed_probes
+
+        probes = distributed_probes(view_from_registry(outcome.env_key), models=list(models) or None)
+        progress(f"probing neuralforecast's distributed fit on Spark ({len(probes)} probes) [{outcome.env_key}] ...")
+        return run_probes(
+            outcome.env_key,
+            probes,
+            workers=workers,
+            timeout_s=max(timeout_s, DISTRIBUTED_TIMEOUT_S),
+            progress=progress,
+            executor=EXECUTOR,
+            python=python,
+        )
     probes = build_matrix(
         view_from_registry(outcome.env_key), quick=quick, models=models or None, include_ray=include_ray
     )

@@ -457,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     registry_probe.add_argument(
         "--distributed",
         action="store_true",
-        help="only the distributed-fit family: a Spark fit and predict per model class (seconds each; needs Java)",
+        help="only the distributed-fit family: a Spark fit and predict per model class (tens of seconds each, Java)",
     )
     registry_probe.add_argument(
         "--version", help="probe this neuralforecast release (scanned first) in a throwaway environment"

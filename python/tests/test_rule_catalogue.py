@@ -116,6 +116,14 @@ HORIZON_PROBE = ProbeFact(
     "ValueError: h=3 is beyond the model's horizon",
     {"method": "predict", "model": "NHITS", "model_kwargs": {"h": 2, "input_size": 4, "max_steps": 2}},
 )
+TINY_DISTRIBUTED = {"method": "fit_distributed", "model_kwargs": {"h": 2, "input_size": 4, "max_steps": 2}}
+DISTRIBUTED_OK = ProbeFact("ok", "d" * 32, "", {**TINY_DISTRIBUTED, "model": "NHITS"})
+DISTRIBUTED_FAILED = ProbeFact(
+    "raised", "e" * 32, "RuntimeError: the DDP process failed", {**TINY_DISTRIBUTED, "model": "TSMixerx"}
+)
+DISTRIBUTED_CV_FAILED = ProbeFact(
+    "raised", "f" * 32, "TypeError: 'Column' object is not callable", {**TINY_DISTRIBUTED, "model": "NHITS"}
+)
 STUDENT_T_PROBE = ProbeFact(
     "nan_output",
     "s" * 32,
@@ -287,6 +295,9 @@ FACTS = empty_facts(
         ("NHITS", "predict", "level", "[80]"): LEVEL_PROBE,
         ("NHITS", "predict", "h", "3"): HORIZON_PROBE,
         ("NHITS", "fit", "loss", "DistributionLoss(distribution=StudentT)"): STUDENT_T_PROBE,
+        ("NHITS", "fit_distributed", "", ""): DISTRIBUTED_OK,
+        ("TSMixerx", "fit_distributed", "", ""): DISTRIBUTED_FAILED,
+        ("NHITS", "fit_distributed", "cross_validation", "n_windows=1"): DISTRIBUTED_CV_FAILED,
     },
     removed={("NHITS", "n_pool_kernel"): "1.6.4"},
     selectors={
@@ -679,6 +690,23 @@ TRIGGERS += [
     case("unknown_argument", "model_args.input_size", bolt(model_args={"input_size": 4}), "foundation_nf_argument"),
 ]
 
+SPARK = {"engine": "spark", "num_nodes": 1, "devices": 1}
+TRIGGERS += [
+    case("distributed_unknown_engine", "distributed.engine", {"distributed": {"engine": "dask"}}, "dask"),
+    case("distributed_unknown_engine", "distributed.engine", {"distributed": {"num_nodes": 1}}, "no_engine"),
+    case("distributed_bad_size", "distributed.devices", {"distributed": {**SPARK, "devices": 0}}, "zero_devices"),
+    case("distributed_bad_size", "distributed.num_nodes", {"distributed": {**SPARK, "num_nodes": "2"}}, "text"),
+    case("distributed_unknown_key", "distributed.gpus", {"distributed": {**SPARK, "gpus": 1}}, "gpus"),
+    case("distributed_fit_unsupported", "model", {**TSMIXERX_ALL, "distributed": SPARK}, "probe_raised"),
+    case(
+        "distributed_call_unsupported",
+        "cross_validation",
+        {"distributed": SPARK, "cross_validation": {"n_windows": 2}},
+        "cross_validation_on_spark",
+    ),
+    case("distributed_fit_not_probed", "model", {"model": "Informer", "distributed": SPARK}, "informer"),
+]
+
 # Every rule id a case above triggers: compared with the catalogue's static rules below.
 COVERED = {parameters.values[0] for parameters in TRIGGERS}
 
@@ -766,6 +794,8 @@ ACCEPTED = [
     ),
     pytest.param({"dataset": "air", "series": "all", "neuralforecast": {"freq": "M"}}, id="panel_freq_alias_same_grid"),
     pytest.param({"dataset": "steps", "series": "all", "neuralforecast": {"freq": 5}}, id="integer_panel_step"),
+    pytest.param({"distributed": SPARK}, id="distributed_nhits"),
+    pytest.param({"distributed": {"engine": "spark"}, "features": {"hist": ["hist_lag_1"]}}, id="distributed_defaults"),
     pytest.param(bolt(), id="foundation_zero_shot"),
     pytest.param(
         bolt(
@@ -784,6 +814,22 @@ def test_valid_plans_are_accepted(run):
     result = validate(**run)
     assert result.violations == [], shown(result)
     assert result.valid
+
+
+def test_a_model_that_cannot_train_distributed_is_rejected_citing_its_probe():
+    result = validate(**TSMIXERX_ALL, distributed=SPARK)
+    (violation,) = result.violations
+    assert violation.evidence_kind == "probe" and violation.evidence == "e" * 32
+    assert "TSMixerx" in violation.message and "DDP process failed" in violation.message
+    assert "drop `distributed`" in violation.suggestion
+    (violation,) = validate(distributed=SPARK, cross_validation={"n_windows": 2}).violations
+    assert violation.evidence == "f" * 32 and "'Column' object is not callable" in violation.message
+
+
+def test_a_distributed_failure_that_the_local_fit_shares_is_left_to_the_rehearsal():
+    local_failure = ProbeFact("raised", "g" * 32, "RuntimeError: selected index k out of range")
+    facts = dataclasses.replace(FACTS, probes={**FACTS.probes, ("TSMixerx", "fit", "", '""'): local_failure})
+    assert PlanValidator(facts).validate(row_of({**TSMIXERX_ALL, "distributed": SPARK})).violations == []
 
 
 def test_an_uncomputed_embedding_says_which_command_computes_it():

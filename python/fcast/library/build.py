@@ -7,6 +7,9 @@ cross-validation step when the plan does not set one there (early stopping needs
 in every training the run does). The cross-validation step takes exactly the plan's
 `cross_validation` block otherwise (its own `level`, `quantiles`, `prediction_intervals`).
 
+A row with a `distributed` block fits on Spark frames with neuralforecast's `DistributedConfig` and predicts
+with `engine=` the Spark session (`fcast.library.spark` starts it and converts the frames).
+
 A row whose model is a foundation model (`fcast.library.foundation`) builds its adapter from
 `model_args` instead, wrapped in `FoundationForecast`, which answers the same calls.
 """
@@ -139,6 +142,26 @@ def cross_validation_arguments(row: RunPlanRow) -> dict:
         arguments["val_size"] = row.fit["val_size"]
     if "prediction_intervals" in arguments:
         arguments["prediction_intervals"] = make_prediction_intervals(arguments["prediction_intervals"])
+    return arguments
+
+
+def is_distributed(row: RunPlanRow) -> bool:
+    """The row asks for neuralforecast's own distributed fit (`distributed: {engine: spark, ...}`)."""
+    return bool(row.distributed)
+
+
+def distributed_fit_arguments(row: RunPlanRow, frames: Any, config: Any) -> dict:
+    """`fit` on Spark frames (fcast.library.spark.SparkFrames) with neuralforecast's DistributedConfig."""
+    return {"df": frames.df, "static_df": frames.static_df, "distributed_config": config, **fit_arguments(row)}
+
+
+def distributed_predict_arguments(row: RunPlanRow, frames: Any, session: Any) -> dict:
+    """`predict` from the fit's parquet partitions, inside Spark (`engine`): the static columns are already in
+    the partitions, so static_df is not passed again; futr_df goes as a Spark frame when the row has futr features."""
+    arguments = dict(row.predict)
+    arguments["engine"] = session
+    if frames.futr_df is not None:
+        arguments["futr_df"] = frames.futr_df
     return arguments
 
 

@@ -163,6 +163,34 @@ RULES: tuple[Rule, ...] = (
     Rule("optuna_refuses_choices", "error", "search.config.*", "optuna categorical choices must be plain values"),
     Rule("bad_search_space", "error", "search.config.*", "a range needs low <= high (and low > 0 on a log scale)"),
     Rule(
+        "distributed_unknown_engine", "error", "distributed.engine", "the engine is not one neuralforecast has (spark)"
+    ),
+    Rule(
+        "distributed_bad_size",
+        "error",
+        "distributed.num_nodes, distributed.devices",
+        "num_nodes and devices must be positive integers",
+    ),
+    Rule("distributed_unknown_key", "error", "distributed.*", "a distributed block takes engine, num_nodes, devices"),
+    Rule(
+        "distributed_fit_unsupported",
+        "error",
+        "model, distributed",
+        "the model's distributed-fit probe (a Spark fit and predict) failed in this environment",
+    ),
+    Rule(
+        "distributed_call_unsupported",
+        "error",
+        "cross_validation, predict_insample, fit.prediction_intervals, neuralforecast.*, features.*, predict.level",
+        "a call the row adds to a distributed fit failed (or came back without its output) in its distributed probe",
+    ),
+    Rule(
+        "distributed_fit_not_probed",
+        "warning",
+        "model, distributed",
+        "no distributed-fit probe of the model here (`fcast registry probe --distributed`); the rehearsal decides",
+    ),
+    Rule(
         "rehearsal_inputs",
         "error",
         "dataset, series, features",

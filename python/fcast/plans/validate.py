@@ -173,6 +173,7 @@ class PlanValidator:
             self._early_stopping,
             self._insample,
             self._auto_search,
+            self._distributed,
         )
         for check in checks:
             result.violations.extend(check(row))
@@ -974,6 +975,70 @@ class PlanValidator:
             )
         ]
 
+    def _distributed(self, row: RunPlanRow) -> list[Violation]:
+        """A distributed row: its block, then what the distributed-fit probes (fcast.probe.distributed) saw here."""
+        if not row.distributed:
+            return []
+        from fcast.probe.distributed import VARIANT_MODELS, VARIANTS, distributed_probe_key
+
+        violations = distributed_block_violations(row)
+        if violations:
+            return violations
+        base = self.facts.probe(*distributed_probe_key(row.model))
+        if base is None:
+            violations.append(
+                Violation(
+                    "distributed_fit_not_probed",
+                    "model",
+                    f"no distributed-fit probe of {row.model} is recorded for {self.facts.env_key}",
+                    f"run `fcast registry probe --distributed --models {row.model}` to know before training; "
+                    "the rehearsal runs the row on Spark either way",
+                    "registry",
+                    "raw.registry_probes (method fit_distributed)",
+                )
+            )
+        elif base.outcome in (*FAILING_OUTCOMES, "ignored") and not self._fails_locally(row.model):
+            violations.append(
+                Violation(
+                    "distributed_fit_unsupported",
+                    "model",
+                    f"neuralforecast {self.facts.version} cannot train {row.model} distributed: its Spark fit "
+                    f"probe {base.outcome} ({base.error[:300]})",
+                    f"drop `distributed` to train {row.model} on one machine, or use a model whose distributed probe "
+                    "ran (`fcast registry probe --distributed` lists them in raw.registry_probes)",
+                    "probe",
+                    base.probe_id,
+                )
+            )
+            return violations
+        for variant in VARIANTS:
+            asked = [field for field in variant.fields if _asks(row, field)]
+            if not asked:
+                continue
+            probed = [self.facts.probe(*distributed_probe_key(name, variant)) for name in (row.model, *VARIANT_MODELS)]
+            failed = next((probe for probe in probed if probe is not None), None)
+            if failed is None or failed.outcome not in (*FAILING_OUTCOMES, "ignored"):
+                continue
+            violations.append(
+                Violation(
+                    "distributed_call_unsupported",
+                    asked[0],
+                    f"a distributed fit with {variant.argument} ({variant.value_label}) {failed.outcome} in its "
+                    f"probe: {failed.error[:300]}",
+                    f"drop {asked[0]} from the row (and from the plan's defaults), or drop `distributed` to train "
+                    "on one machine",
+                    "probe",
+                    failed.probe_id,
+                )
+            )
+        return violations
+
+    def _fails_locally(self, model: str) -> bool:
+        """The model's plain (one-machine) fit probe failed too: its distributed failure says nothing about Spark
+        (tiny probe data, not the distribution), so the other rules and the rehearsal decide."""
+        local = self.facts.probe(model, "fit", "", _label(""))  # the matrix labels its baselines '""'
+        return local is not None and local.failed
+
     def _auto_search(self, row: RunPlanRow) -> list[Violation]:
         backend = row.backend
         if not backend:
@@ -1002,6 +1067,57 @@ class PlanValidator:
         for name, spec in (row.search.get("config") or {}).items():
             violations.extend(_search_space_violations(backend, name, spec))
         return violations
+
+
+def _asks(row: RunPlanRow, field: str) -> bool:
+    """The row asks for what a distributed variant probe tries (its field, fcast.probe.distributed.VARIANTS)."""
+    section, _, key = field.partition(".")
+    if section == "features":
+        return bool(row.feature_list(key))
+    value = getattr(row, section)
+    if not key:
+        return value not in (None, False, {}, [])
+    return isinstance(value, dict) and value.get(key) not in (None, False, [])
+
+
+def distributed_block_violations(row: RunPlanRow) -> list[Violation]:
+    """A malformed `distributed` block: unknown keys, an engine neuralforecast lacks, sizes that are not counts."""
+    from fcast.library.spark import BLOCK_KEYS, ENGINES
+
+    block = row.distributed
+    violations = [
+        Violation(
+            "distributed_unknown_key",
+            f"distributed.{key}",
+            f"{key!r} is not a key of a distributed block",
+            f"write `distributed: {{engine: spark, num_nodes: 1, devices: 1}}` (keys {', '.join(BLOCK_KEYS)})",
+        )
+        for key in sorted(set(block) - set(BLOCK_KEYS), key=str)
+    ]
+    engine = block.get("engine")
+    if engine not in ENGINES:
+        violations.append(
+            Violation(
+                "distributed_unknown_engine",
+                "distributed.engine",
+                f"engine {engine!r} is not one neuralforecast's DistributedConfig trains on ({', '.join(ENGINES)})",
+                "set `engine: spark`, or drop `distributed` to train on one machine",
+                "registry",
+                "neuralforecast.DistributedConfig",
+            )
+        )
+    for key in ("num_nodes", "devices"):
+        value = block.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            violations.append(
+                Violation(
+                    "distributed_bad_size",
+                    f"distributed.{key}",
+                    f"{key} is {value!r}; neuralforecast trains on num_nodes x devices processes",
+                    f"set {key} to a positive integer (1 on one machine)",
+                )
+            )
+    return violations
 
 
 def foundation_violations(row: RunPlanRow, info: dict) -> list[Violation]:
@@ -1220,6 +1336,10 @@ def validate_rows(
 def store_results(results: list[ValidationResult]) -> None:
     now = utc_now()
     with db.connect() as warehouse:
+        if warehouse.target == "postgres":
+            # Processes validating the same rows at once (`fcast validate` beside `fcast train` of one plan) would
+            # deadlock: each deletes a row the other re-inserts. One store at a time; it takes milliseconds.
+            warehouse.execute("select pg_advisory_xact_lock(hashtext('fcast.plan_validations'))")
         for result in results:
             row = result.row
             warehouse.execute(
