@@ -24,9 +24,18 @@ PACKAGE_DIR = Path(fcast.__file__).parent
 INTERNAL_EXCEPTIONS = {
     "fcast.train.pipeline.StageFailure": "wraps the error of one trainer stage; the trainer records it on the run",
     "fcast.train.scoring.MissingForecastColumn": "caught by the scoring code, which names the missing output",
+    "fcast.cluster._MemberTimeout": "a probe's alarm inside a Ray task, recorded as the probe's timeout outcome",
 }
 # Environment variables read outside fcast.settings on purpose: they belong to other programs.
-FOREIGN_ENVIRONMENT = {"CUDA_VISIBLE_DEVICES", "PYTHONPATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"}
+FOREIGN_ENVIRONMENT = {
+    "CUDA_VISIBLE_DEVICES",
+    "PYTHONPATH",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "JAVA_HOME",
+    "PYSPARK_PYTHON",
+    "PYSPARK_DRIVER_PYTHON",
+}
 
 
 def _fcast_modules():
