@@ -107,18 +107,27 @@ def current_node_id() -> str:
     return ray.get_runtime_context().get_node_id() or ""
 
 
+RESOURCE_KEYS = {"cpus": 1, "gpus": 0}  # what a plan row's `resources` may ask for, and the defaults
+
+
+def resource_problems(resources: dict) -> list[tuple[str, str]]:
+    """(field, what is wrong) for each bad entry of a row's `resources` (the validator's `bad_resources`)."""
+    problems = [
+        (f"resources.{key}", f"{key!r} is not a resource (cpus, gpus)") for key in resources if key not in RESOURCE_KEYS
+    ]
+    for key in RESOURCE_KEYS:
+        value = resources.get(key, RESOURCE_KEYS[key])
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.append((f"resources.{key}", f"{key} is {value!r}: a number of {key[:-1].upper()}s, 0 or more"))
+    return problems
+
+
 def task_resources(resources: dict) -> dict[str, Any]:
     """Ray's task options for a plan row's `resources: {cpus, gpus}` (one CPU, no GPU by default)."""
-    unknown = set(resources) - {"cpus", "gpus"}
-    if unknown:
-        raise ClusterError(f"resources takes cpus and gpus, not {sorted(unknown)}")
-    try:
-        asked = {"num_cpus": float(resources.get("cpus", 1)), "num_gpus": float(resources.get("gpus", 0))}
-    except (TypeError, ValueError):
-        raise ClusterError(f"resources {resources} must be numbers of CPUs and GPUs") from None
-    if min(asked.values()) < 0:
-        raise ClusterError(f"resources {resources} cannot be negative")
-    return asked
+    problems = resource_problems(resources)
+    if problems:
+        raise ClusterError("; ".join(f"{field}: {message}" for field, message in problems))
+    return {"num_cpus": float(resources.get("cpus", 1)), "num_gpus": float(resources.get("gpus", 0))}
 
 
 def check_feasible(rows: list) -> None:

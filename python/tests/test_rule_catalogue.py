@@ -692,6 +692,8 @@ TRIGGERS += [
 
 SPARK = {"engine": "spark", "num_nodes": 1, "devices": 1}
 TRIGGERS += [
+    case("bad_resources", "resources.gpus", {"resources": {"cpus": 1, "gpus": -1}}, "negative_gpus"),
+    case("bad_resources", "resources.memory", {"resources": {"memory": "4G"}}, "unknown_resource"),
     case("distributed_unknown_engine", "distributed.engine", {"distributed": {"engine": "dask"}}, "dask"),
     case("distributed_unknown_engine", "distributed.engine", {"distributed": {"num_nodes": 1}}, "no_engine"),
     case("distributed_bad_size", "distributed.devices", {"distributed": {**SPARK, "devices": 0}}, "zero_devices"),

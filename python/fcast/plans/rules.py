@@ -163,6 +163,12 @@ RULES: tuple[Rule, ...] = (
     Rule("optuna_refuses_choices", "error", "search.config.*", "optuna categorical choices must be plain values"),
     Rule("bad_search_space", "error", "search.config.*", "a range needs low <= high (and low > 0 on a log scale)"),
     Rule(
+        "bad_resources",
+        "error",
+        "resources.*",
+        "resources (what a run asks of a Ray node) are cpus and gpus, 0 or more",
+    ),
+    Rule(
         "distributed_unknown_engine", "error", "distributed.engine", "the engine is not one neuralforecast has (spark)"
     ),
     Rule(

@@ -174,6 +174,7 @@ class PlanValidator:
             self._insample,
             self._auto_search,
             self._distributed,
+            self._resources,
         )
         for check in checks:
             result.violations.extend(check(row))
@@ -973,6 +974,14 @@ class PlanValidator:
                 "probe" if failed else "registry",
                 failed.probe_id if failed else f"{row.model}.MULTIVARIATE",
             )
+        ]
+
+    def _resources(self, row: RunPlanRow) -> list[Violation]:
+        from fcast.cluster import resource_problems
+
+        return [
+            Violation("bad_resources", field, message, "write `resources: {cpus: 1, gpus: 0}` (the defaults)")
+            for field, message in resource_problems(row.resources)
         ]
 
     def _distributed(self, row: RunPlanRow) -> list[Violation]:
