@@ -257,22 +257,28 @@ def test_anomaly_features_are_cached_and_a_plan_selects_them_once_computed(train
     assert runs_using == 1
 
 
+POSTGRES_DRAWS = 304  # the warm-up and one scored block: enough for the models and their tests on PostgreSQL
+
+
 def test_the_anomaly_models_build_and_test_on_postgres(postgres_server, tmp_path):
     from .test_embedding_features import draws_file
 
     with throwaway.temporary_postgres_database("fcast_anom") as database:
         env = throwaway.warehouse_env(tmp_path, "postgres", database)
-        run_fcast("ingest", str(draws_file(tmp_path, DRAWS)), "--game", GAME, env=env)
+        run_fcast("ingest", str(draws_file(tmp_path, POSTGRES_DRAWS)), "--game", GAME, env=env)
         run_fcast("build", env=env)
         result = run_fcast("features", "anomaly", "--game", GAME, "--detector", "iforest", env=env)
-        assert computed_and_reused(result.stdout) == (DRAWS * SLOTS * 2, 0) and "marts refreshed" in result.stdout
+        assert computed_and_reused(result.stdout) == (POSTGRES_DRAWS * SLOTS * 2, 0)
+        assert "marts refreshed" in result.stdout
         with environment(env):
             features = anomaly_frame()
             rates = flag_rates()
+        assert len(features) == POSTGRES_DRAWS * SLOTS
         assert features[["hist_anom_iforest_score", "hist_anom_regime", "hist_anom_warmup"]].notna().all().all()
         assert features["hist_anom_ecod_score"].isna().all()  # not asked for
         [iforest] = rates
-        assert iforest["detector"] == "iforest" and iforest["draws_scored"] == (DRAWS - 204) * SLOTS
+        assert iforest["detector"] == "iforest" and iforest["draws_scored"] == (POSTGRES_DRAWS - 204) * SLOTS
+        assert iforest["blocks_scored"] == SLOTS
         assert iforest["p_more_than_chance"] is not None and 0 <= iforest["p_more_than_chance"] <= 1
         cached = run_fcast("features", "anomaly", "--game", GAME, "--detector", "iforest", env=env)
-        assert computed_and_reused(cached.stdout) == (0, DRAWS * SLOTS * 2)
+        assert computed_and_reused(cached.stdout) == (0, POSTGRES_DRAWS * SLOTS * 2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from fcast.explain.attributions import ExplainedWindow, additivity_error, explan
 from fcast.explain.capabilities import ExplainRefused, assess
 from fcast.plans.spec import RunPlanRow
 from fcast.registry.facts import empty_facts
+from fcast.throwaway import copy_of_warehouse
 from fcast.train.model_store import ArtifactTamperedError
 
 from .conftest import environment, run_fcast
@@ -196,6 +198,24 @@ def _train(env: dict[str, str], tmp_path: Path, runs: list[dict]) -> dict[str, s
     return {run["run_name"]: run["run_id"] for run in run_rows() if run["run_name"] in {r["name"] for r in runs}}
 
 
+@pytest.fixture(scope="module")
+def trained_for_explaining(built_duckdb, tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
+    """One private copy of the built DuckDB warehouse with NHITS, LSTM and TFT trained once for the module's tests
+    (env, run name -> run id). Each test writes only to runs no other test reads: NHITS is explained by one test,
+    LSTM and TFT are explained, refused and tampered with by the other."""
+    env = copy_of_warehouse(built_duckdb, tmp_path_factory.mktemp("explained_warehouse"))
+    with environment(env):
+        return env, _train(env, tmp_path_factory.mktemp("explain_plan"), [NHITS_RUN, LSTM_RUN, TFT_RUN])
+
+
+@pytest.fixture
+def explained_warehouse(trained_for_explaining) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """The module's trained warehouse, active in this process for the test's duration."""
+    env, runs = trained_for_explaining
+    with environment(env):
+        yield env, runs
+
+
 def _importance(run_id: str) -> tuple[list[tuple], list[tuple]]:
     with db.connect(read_only=True) as warehouse:
         features = warehouse.fetchall(
@@ -221,11 +241,12 @@ def _explanation(run_id: str) -> list[tuple]:
         )
 
 
-def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy, tmp_path):
-    run_id = _train(trained_copy, tmp_path, [NHITS_RUN])["explained_nhits"]
-    result = run_fcast("explain", run_id[:12], "--windows", "2", env=trained_copy)
+def test_explanations_add_up_to_the_forecast_and_rank_the_features(explained_warehouse, tmp_path):
+    env, runs = explained_warehouse
+    run_id = runs["explained_nhits"]
+    app.explain(run_id, "ShapleyValueSampling", windows=1, rebuild=False)  # the command's refresh below covers it
+    result = run_fcast("explain", run_id[:12], "--windows", "2", env=env)
     assert "(additive)" in result.stdout and "marts refreshed" in result.stdout
-    app.explain(run_id, "ShapleyValueSampling", windows=1)
     explanations = _explanation(run_id)
     assert [row[:3] for row in explanations] == [
         ("IntegratedGradients", "completed", True),
@@ -235,7 +256,9 @@ def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy,
     # 8 lags of y and its mask, 9 positions of one fut_ column, 8 of one hist_ column, one stat_ column
     assert explanations[0][4] == explanations[0][5] == 2 * (8 * 2 + 9 + 8 + 1)
     with db.connect(read_only=True) as warehouse:
-        kinds = warehouse.fetchall("select distinct input_kind from raw.run_attributions order by 1")
+        kinds = warehouse.fetchall(
+            "select distinct input_kind from raw.run_attributions where run_id = ? order by 1", (run_id,)
+        )
     assert kinds == [("futr",), ("hist",), ("insample_mask",), ("insample_y",), ("stat",)]
     features, groups = _importance(run_id)
     assert [(explainer, count) for explainer, _, count in features] == [
@@ -245,7 +268,7 @@ def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy,
     assert all(total == pytest.approx(1.0) for _, total, _ in features)
     assert {group for _, group, _ in groups} == {"insample", "hist", "fut", "stat"}
     report = tmp_path / "explained.html"
-    run_fcast("report", run_id[:12], "--output", str(report), env=trained_copy)
+    run_fcast("report", run_id[:12], "--output", str(report), env=env)
     page = report.read_text(encoding="utf-8")
     assert "Feature importance (fcast explain)" in page and "ShapleyValueSampling" in page
     assert len(re.findall(r'src="data:image/png;base64,', page)) == 3  # forecasts, resources, feature importance
@@ -263,8 +286,8 @@ def test_explanations_add_up_to_the_forecast_and_rank_the_features(trained_copy,
     assert "no baseline prediction" in recorded  # what makes it non-additive is kept with the explanation
 
 
-def test_tft_importance_recorded_recurrent_refused_before_loading_tampered_store_like_predict(trained_copy, tmp_path):
-    runs = _train(trained_copy, tmp_path, [NHITS_RUN, LSTM_RUN, TFT_RUN])
+def test_tft_importance_recorded_recurrent_refused_before_loading_tampered_store_like_predict(explained_warehouse):
+    env, runs = explained_warehouse
     app.explain(runs["explained_tft"], "IntegratedGradients", rebuild=False)
     with db.connect(read_only=True) as warehouse:
         tft_kinds = dict(
@@ -277,18 +300,20 @@ def test_tft_importance_recorded_recurrent_refused_before_loading_tampered_store
     with db.connect(read_only=True) as warehouse:
         paths = dict(warehouse.fetchall("select run_id, artifact_path from raw.model_artifacts"))
     shutil.rmtree(paths[runs["recurrent_lstm"]])  # a load would fail differently: the refusal comes first
-    result = run_fcast("explain", runs["recurrent_lstm"], env=trained_copy, check=False)
+    result = run_fcast("explain", runs["recurrent_lstm"], env=env, check=False)
     assert result.returncode == 1, result.stderr
     assert "registry_model_capabilities: LSTM(recurrent=true, set in the plan row) has recurrent=true" in result.stderr
     assert "use ShapleyValueSampling" in result.stderr and "Nothing was loaded" in result.stderr
+    assert _explanation(runs["recurrent_lstm"]) == []
 
-    weights = next(Path(paths[runs["explained_nhits"]]).glob("*.safetensors"))
+    explained = _explanation(runs["explained_tft"])
+    weights = next(Path(paths[runs["explained_tft"]]).glob("*.safetensors"))
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
     with pytest.raises(ArtifactTamperedError, match="do not match the recorded hash"):
-        app.explain(runs["explained_nhits"], rebuild=False)
-    assert _explanation(runs["explained_nhits"]) == []
+        app.explain(runs["explained_tft"], "IntegratedGradients", rebuild=False)
+    assert _explanation(runs["explained_tft"]) == explained  # the stored explanation is neither replaced nor failed
 
 
 def test_explanations_and_their_marts_on_postgres(built_postgres, tmp_path):

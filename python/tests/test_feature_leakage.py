@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from fcast import db
 
@@ -59,28 +60,41 @@ def test_hist_features_recomputed_on_truncated_history_are_identical(built_duckd
         )
 
 
-def _computed_on_truncated_and_full_history(
-    tmp_path, game: str, cutoff: int, command: list[str], columns: list[str], extra_env: dict[str, str] | None = None
-) -> dict:
-    """The game's `columns` at draws up to the cutoff, from two warehouses built from nothing: one holding the draws
-    up to the cutoff, one the whole history, each with `fcast features <command>` run on it."""
+BINGO5_CUTOFF = 330  # past the anomaly warm-up (204 draws), inside the second scored block
+CHRONOS2_COLUMNS = [f"hist_emb_chronos2_{component}" for component in range(1, 9)]
+
+
+@pytest.fixture(scope="module")
+def bingo5_truncated_and_full(tmp_path_factory) -> dict:
+    """Bingo5's hist_ values at draws up to the cutoff, from two warehouses built from nothing: one holding the
+    draws up to the cutoff, one the whole history, each with `fcast features embed` (a tiny Chronos-2) and
+    `fcast features anomaly` run on it. The embedding and anomaly tests below read them."""
+    from fcast.features import anomaly_columns
+    from fcast.library.foundation.tiny import write_chronos2
+
+    root = tmp_path_factory.mktemp("bingo5_leakage")
+    home = root / "tsfm"
+    write_chronos2(home / "chronos-2")
+    columns = CHRONOS2_COLUMNS + anomaly_columns().names()
+    game, cutoff = "bingo5", BINGO5_CUTOFF
     history = json.loads((SHIPPED / f"{game}.json").read_text())
     features = {}
     for name, draws in (("truncated", [d for d in history if d["round"] <= cutoff]), ("full", history)):
-        folder = tmp_path / name
+        folder = root / name
         folder.mkdir()
         env = {
             "FCAST_TARGET": "duckdb",
             "FCAST_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
             "DBT_TARGET_PATH": str(folder / "target"),
             "DBT_LOG_PATH": str(folder / "logs"),
-            **(extra_env or {}),
+            "FCAST_TSFM_HOME": str(home),
         }
         path = folder / f"{game}.json"
         path.write_text(json.dumps(draws))
         run_fcast("ingest", str(path), "--game", game, env=env)
         run_fcast("build", "--select", "+fct_series_long", "--indirect-selection", "cautious", env=env)
-        run_fcast("features", *command, "--game", game, "--no-build", env=env)
+        run_fcast("features", "embed", "--model", "Chronos2", "--game", game, "--no-build", env=env)
+        run_fcast("features", "anomaly", "--game", game, "--no-build", env=env)
         run_fcast("build", "--select", "+feat_hist", "--indirect-selection", "cautious", env=env)
         with environment(env), db.connect(read_only=True) as warehouse:
             features[name] = warehouse.fetch_frame(
@@ -90,44 +104,25 @@ def _computed_on_truncated_and_full_history(
     full, truncated = features["full"], features["truncated"]
     assert len(full) == len(truncated) == cutoff * 8 and truncated.ds.max() == cutoff
     assert (full[["unique_id", "ds"]].to_numpy() == truncated[["unique_id", "ds"]].to_numpy()).all()
-    assert truncated[columns].notna().all().all()
     return features
 
 
-EMBEDDING_GAME, EMBEDDING_CUTOFF = "bingo5", 150
-CHRONOS2_COLUMNS = [f"hist_emb_chronos2_{component}" for component in range(1, 9)]
-
-
-def test_embedding_features_recomputed_on_truncated_history_are_identical(tmp_path):
+def test_embedding_features_recomputed_on_truncated_history_are_identical(bingo5_truncated_and_full):
     """A tiny Chronos-2 embeds Bingo5 once on the draws up to the cutoff and once on its whole history, each in its
     own warehouse from nothing: every hist_emb_ value at a draw up to the cutoff is the same in both."""
-    from fcast.library.foundation.tiny import write_chronos2
-
-    home = tmp_path / "tsfm"
-    write_chronos2(home / "chronos-2")
-    features = _computed_on_truncated_and_full_history(
-        tmp_path,
-        EMBEDDING_GAME,
-        EMBEDDING_CUTOFF,
-        ["embed", "--model", "Chronos2"],
-        CHRONOS2_COLUMNS,
-        {"FCAST_TSFM_HOME": str(home)},
-    )
-    full, truncated = features["full"], features["truncated"]
+    full, truncated = bingo5_truncated_and_full["full"], bingo5_truncated_and_full["truncated"]
+    assert truncated[CHRONOS2_COLUMNS].notna().all().all()
     assert np.allclose(full[CHRONOS2_COLUMNS].to_numpy(float), truncated[CHRONOS2_COLUMNS].to_numpy(float), atol=1e-5)
 
 
-ANOMALY_GAME, ANOMALY_CUTOFF = "bingo5", 330  # past the warm-up (204 draws), inside the second scored block
-
-
-def test_anomaly_features_recomputed_on_truncated_history_are_identical(tmp_path):
+def test_anomaly_features_recomputed_on_truncated_history_are_identical(bingo5_truncated_and_full):
     """`fcast features anomaly` scores Bingo5 once on the draws up to the cutoff and once on its whole history, each
     in its own warehouse from nothing: every hist_anom_ value at a draw up to the cutoff is the same in both."""
     from fcast.features import anomaly_columns
 
     columns = anomaly_columns().names()
-    features = _computed_on_truncated_and_full_history(tmp_path, ANOMALY_GAME, ANOMALY_CUTOFF, ["anomaly"], columns)
-    full, truncated = features["full"], features["truncated"]
+    full, truncated = bingo5_truncated_and_full["full"], bingo5_truncated_and_full["truncated"]
+    assert truncated[columns].notna().all().all()
     scored = truncated["hist_anom_warmup"] == 0
     assert scored.sum() > 100 * 8 and truncated.loc[scored, "hist_anom_iforest_flag"].sum() > 0
     np.testing.assert_array_equal(full[columns].to_numpy(float), truncated[columns].to_numpy(float))
