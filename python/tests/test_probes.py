@@ -304,3 +304,26 @@ def test_a_hanging_member_of_a_shared_fit_times_out_and_the_rest_run_again_alone
     finally:
         pool.close()
     assert outcomes == {"0": "ok", "1": "timeout", "2": "ok", "3": "ok"}
+
+
+def test_a_shared_fit_torch_cannot_copy_gives_each_member_the_outcome_it_has_alone():
+    """A DistributionLoss fit holds non-leaf tensors that deepcopy refuses; its members fit on their own instead
+    of recording the copy's error as the library's answer."""
+    from fcast.probe.scenarios import execute, execute_group
+
+    spec = {
+        "method": "explain",
+        "model": "NHITS",
+        "model_kwargs": {"h": 2, "input_size": 4, "max_steps": 2, "random_seed": 1, "windows_batch_size": 16},
+        "loss": {"class": "DistributionLoss", "kwargs": {"distribution": "Normal"}},
+        "call_kwargs": {"explainer": "IntegratedGradients"},
+    }
+    alone = execute(spec)
+    grouped = dict(execute_group([("first", spec), ("second", spec)], lambda probe_id: None))
+    assert alone["outcome"] == "raised" and "No models support explanations" in alone["error_message"]
+    for result in grouped.values():
+        assert (result["outcome"], result["error_type"], result["error_message"]) == (
+            alone["outcome"],
+            alone["error_type"],
+            alone["error_message"],
+        )

@@ -411,9 +411,13 @@ def execute_group(members: list[tuple[str, dict]], started: Callable[[str], None
             yield probe_id, failure
             continue
         clock = time.perf_counter()
+        try:
+            nf = copy.deepcopy(fitted)
+        except RuntimeError:  # the fitted object holds tensors torch cannot copy: the member fits on its own
+            yield probe_id, execute(spec)
+            continue
         with _Recorder() as caught:
             try:
-                nf = copy.deepcopy(fitted)
                 output = call(nf, df, static, spec)
             except BaseException as error:
                 result = _raised(error, 0.0, fit_warnings + _library_warnings(caught))
