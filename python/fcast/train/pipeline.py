@@ -103,14 +103,20 @@ def trainer_path(
         nf.fit(df=inputs.df, static_df=inputs.static_df, **fit_arguments(row))
     with clock.stage("predict"):
         forecast = nf.predict(**predict_arguments(row, inputs.futr_df))
-    insample = None
-    arguments = insample_arguments(row)
-    if arguments is not None:
-        with clock.stage("predict_insample"):
-            insample = nf.predict_insample(**arguments)
-        log.info(f"insample predictions: {len(insample)} rows")
+    insample = _insample(nf, row, log, clock)
     log.info(f"fit and predict done in {clock.seconds['fit'] + clock.seconds['predict']:.1f}s")
     return PathOutputs(nf, cv, forecast, insample)
+
+
+def _insample(nf: Any, row: RunPlanRow, log: RunLog, clock: StageClock) -> Any | None:
+    """The insample predictions the row asks for (predict_insample), else None."""
+    arguments = insample_arguments(row)
+    if arguments is None:
+        return None
+    with clock.stage("predict_insample"):
+        insample = nf.predict_insample(**arguments)
+    log.info(f"insample predictions: {len(insample)} rows")
+    return insample
 
 
 def distributed_path(
@@ -150,11 +156,7 @@ def distributed_path(
             nf.fit(**distributed_fit_arguments(row, frames, config))
         with clock.stage("predict"):
             forecast = to_pandas(nf.predict(**distributed_predict_arguments(row, frames, session)))
-        insample = None
-        arguments = insample_arguments(row)
-        if arguments is not None:
-            with clock.stage("predict_insample"):
-                insample = nf.predict_insample(**arguments)
+        insample = _insample(nf, row, log, clock)
     log.info(f"distributed fit and predict done in {clock.seconds['fit'] + clock.seconds['predict']:.1f}s")
     return PathOutputs(nf, cv, forecast, insample)
 

@@ -180,21 +180,33 @@ def close_stale_runs(stale_after_s: float | None = None) -> list[str]:
                 f"{'is gone' if liveness == 'gone' else 'is not known here'} and stopped beating {silent_s:.0f}s ago "
                 "(killed, or the machine went down)"
             )
-            values = {"status": "FAILED", "end_time": now, "error_type": "StaleRun", "error_message": reason}
-            if start_time is not None:
-                values["duration_seconds"] = (heartbeat_at - start_time).total_seconds()
-            update_run(run_id, warehouse, **values)
-            warehouse.execute(
-                f"update {NF_MODEL_RUNS.qualified_name} set logs = logs || ? where run_id = ?",
-                (f"\n[{now:%Y-%m-%d %H:%M:%S}] {reason}\n", run_id),
-            )
+            _close_failed(warehouse, run_id, "StaleRun", reason, start_time, heartbeat_at)
             closed.append(run_id)
     return closed
 
 
+def _close_failed(
+    warehouse: db.Warehouse,
+    run_id: str,
+    error_type: str,
+    reason: str,
+    start_time: dt.datetime | None,
+    heartbeat_at: dt.datetime,
+) -> None:
+    """End an open run FAILED on another process's behalf; its log gets the reason (its own lines are kept)."""
+    now = utc_now()
+    values = {"status": "FAILED", "end_time": now, "error_type": error_type, "error_message": reason}
+    if start_time is not None:
+        values["duration_seconds"] = (heartbeat_at - start_time).total_seconds()
+    update_run(run_id, warehouse, **values)
+    warehouse.execute(
+        f"update {NF_MODEL_RUNS.qualified_name} set logs = logs || ? where run_id = ?",
+        (f"\n[{now:%Y-%m-%d %H:%M:%S}] {reason}\n", run_id),
+    )
+
+
 def close_dispatch(dispatch_id: str, error_type: str, message: str) -> list[str]:
     """Close as FAILED the unfinished attempts of one cluster task (a dead attempt, or a cancelled one)."""
-    now = utc_now()
     with db.connect() as warehouse:
         rows = warehouse.fetchall(
             f"select run_id, start_time, heartbeat_at from {NF_MODEL_RUNS.qualified_name} "
@@ -202,14 +214,7 @@ def close_dispatch(dispatch_id: str, error_type: str, message: str) -> list[str]
             (dispatch_id,),
         )
         for run_id, start_time, heartbeat_at in rows:
-            values = {"status": "FAILED", "end_time": now, "error_type": error_type, "error_message": message}
-            if start_time is not None:
-                values["duration_seconds"] = (heartbeat_at - start_time).total_seconds()
-            update_run(run_id, warehouse, **values)
-            warehouse.execute(
-                f"update {NF_MODEL_RUNS.qualified_name} set logs = logs || ? where run_id = ?",
-                (f"\n[{now:%Y-%m-%d %H:%M:%S}] {message}\n", run_id),
-            )
+            _close_failed(warehouse, run_id, error_type, message, start_time, heartbeat_at)
     return [row[0] for row in rows]
 
 
