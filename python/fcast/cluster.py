@@ -47,10 +47,19 @@ def address() -> str:
 
 def use(ray_address: str | None) -> None:
     """`--ray ADDRESS` is FCAST_RAY_ADDRESS for this command (and for the processes it starts); a warehouse
-    the cluster cannot share is refused before any work starts."""
+    the cluster cannot share is refused before any work starts. Without a cluster, Ray stays local."""
     if ray_address:
         os.environ["FCAST_RAY_ADDRESS"] = ray_address
         require_shared_warehouse()
+    keep_ray_local()
+
+
+def keep_ray_local() -> None:
+    """Outside a cluster, a `ray.init()` that Ray Tune makes for a search starts Ray in this process's own
+    instance. Left to itself it attaches to the cluster `ray start` last recorded on this machine
+    (/tmp/ray/ray_current_cluster), and waits for ever when that cluster has gone."""
+    if not address():
+        os.environ.setdefault("RAY_ADDRESS", "local")
 
 
 def require_shared_warehouse() -> None:

@@ -120,7 +120,32 @@ def test_searches_run_on_postgres_and_resume_from_the_optuna_schema(built_postgr
     assert "1 completed" in second.stdout
 
 
-def test_the_ray_backend_searches_from_a_plan(trained_copy, tmp_path):
+@pytest.fixture
+def stale_ray_cluster_record():
+    """What `ray start` leaves behind when its cluster dies uncleanly: the machine's record of the latest cluster,
+    pointing at an address nobody listens on (a plain `ray.init()` would wait for it for ever)."""
+    import socket
+
+    from ray._private.utils import get_ray_address_file
+
+    record = Path(get_ray_address_file(None))
+    before = record.read_text() if record.exists() else None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(f"127.0.0.1:{dead_port}")
+    try:
+        yield record
+    finally:
+        if before is None:
+            record.unlink(missing_ok=True)
+        else:
+            record.write_text(before)
+
+
+def test_the_ray_backend_searches_from_a_plan(trained_copy, tmp_path, stale_ray_cluster_record):
+    """Ray Tune's own `ray.init()` starts a local instance, even when `ray start` left a dead cluster's record."""
     plan = _search_plan(
         tmp_path / "ray.yaml", "ray", {"learning_rate": {"low": 0.0001, "high": 0.01, "log": True}}, 2, max_steps=3
     )

@@ -294,7 +294,9 @@ def ray_search(
     from ray.tune.schedulers import ASHAScheduler
 
     from fcast import settings
+    from fcast.cluster import keep_ray_local
 
+    keep_ray_local()  # inside a cluster's task Ray is already connected; elsewhere it must not attach to another
     name = f"fcast-{row.run_name}-{row.plan_id}"
     results_dir = settings.beside_warehouse("ray_results") if durable else scratch / "ray_results"
     ray_options = RayOptions(  # each trial asks what the row declares (`resources`), on a cluster too
