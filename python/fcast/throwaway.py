@@ -145,7 +145,11 @@ def temporary_postgres_database(prefix: str = "fcast_test") -> Iterator[str]:
 # --- a real Ray cluster on this machine: one `ray start` process group per node ---------------------
 
 RAY_NODE_RESOURCE = "fcast_node_{index}"  # a marker resource that tells the nodes apart
-FAST_NODE_DEATH = {  # the GCS declares a silent node dead after ~3 s instead of ~30 s
+LOCAL_CLUSTER_ENVIRONMENT = {
+    # A throwaway cluster on this machine needs no token; with Ray 2.60 a token in ~/.ray/auth_token (which a
+    # local `ray.init()` leaves) turns token authentication on and the test's drivers could not connect.
+    "RAY_AUTH_MODE": "disabled",
+    # The GCS declares a silent node dead after ~3 s instead of ~30 s.
     "RAY_health_check_initial_delay_ms": "1000",
     "RAY_health_check_period_ms": "1000",
     "RAY_health_check_timeout_ms": "1000",
@@ -185,6 +189,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _without_ray_address() -> dict[str, str]:
+    """This process's environment without RAY_ADDRESS (fcast sets it to `local` outside a cluster)."""
+    return {name: value for name, value in os.environ.items() if name != "RAY_ADDRESS"}
+
+
 def ray_query(address: str, expression: str) -> Any:
     """The JSON value of a Python expression over `ray`, evaluated by a driver connected to `address`
     (a child process: this one never joins the cluster); None when the cluster does not answer."""
@@ -196,7 +205,7 @@ def ray_query(address: str, expression: str) -> Any:
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120,
-        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+        env={**_without_ray_address(), **LOCAL_CLUSTER_ENVIRONMENT},
     )  # fmt: skip
     if result.returncode != 0:
         return None
@@ -220,7 +229,7 @@ def local_ray_cluster(nodes: int = 2, cpus_per_node: int = 1, wait_s: float = 12
     port = _free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
-    environment = {**os.environ, **FAST_NODE_DEATH}
+    environment = {**_without_ray_address(), **LOCAL_CLUSTER_ENVIRONMENT}
     processes: list[subprocess.Popen] = []
     cluster = LocalRayCluster(address, processes, [])
     try:

@@ -8,7 +8,8 @@ forecasts as (
 ),
 
 runs as (
-    select * from {{ ref('stg_raw__nf_model_runs') }}
+    -- the runs of run_history: a build while trainers write sees each run in every mart or in none
+    select * from {{ ref('run_history') }}
 ),
 
 actuals as (
