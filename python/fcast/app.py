@@ -519,6 +519,26 @@ def _refreshed_after(result: FeatureResult, tables: Sequence[str], rebuild: bool
     return result
 
 
+# --- the operating cycle and its ledger ---
+
+
+def cycle(games: Sequence[str] = (), options: Any = None, progress: Progress = _quiet) -> Any:
+    """One draw day for the configured games (cycle.yml): ingest new draws, score the locked forecasts they
+    settle, retrain or predict per the policy, lock the next forecasts in the ledger, refresh the marts.
+    Returns a fcast.cycle.runner.CycleReport (one status line per game)."""
+    from fcast.cycle.runner import run_cycle
+
+    return run_cycle(games, options, progress)
+
+
+def verify_ledger(games: Sequence[str] = ()) -> list[Any]:
+    """Recompute the forecast ledger's hash chains (every game, or these): a ChainReport per game."""
+    from fcast.cycle.ledger import verify
+
+    db.ensure_raw_tables()
+    return verify(games)
+
+
 # --- refresh: the one place that decides which dbt models to rebuild after a write ---
 
 

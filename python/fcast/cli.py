@@ -216,6 +216,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cycle(args: argparse.Namespace) -> int:
+    result = app.cycle(args.game or (), app.train_options(progress=say), progress=say)
+    for refresh in result.refreshes:
+        render_refresh(refresh)
+    for game in result.games:
+        say(game.status_line())
+    return result.exit_code
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    reports = app.verify_ledger(args.game or ())
+    if not reports:
+        say("the forecast ledger is empty")
+    for report in reports:
+        say(report.summary())
+    return 0 if all(report.ok for report in reports) else 1
+
+
 def cmd_features_anomaly(args: argparse.Namespace) -> int:
     result = app.anomaly_features(
         games=args.game or (),
@@ -549,6 +567,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    cycle = commands.add_parser(
+        "cycle",
+        help="the draw-day cycle: fetch new draws, score locked forecasts, retrain or predict, lock the next ones",
+    )
+    cycle.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game of cycle.yml)")
+    cycle.set_defaults(handler=cmd_cycle)
+
+    ledger = commands.add_parser("ledger", help="the forecast ledger: locked forecasts in a hash chain per game")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True, metavar="COMMAND")
+    ledger_verify = ledger_commands.add_parser(
+        "verify", help="recompute every game's hash chain and name the first broken entry (exit 1 when broken)"
+    )
+    ledger_verify.add_argument("--game", nargs="*", metavar="GAME", help="only these games (default: every game)")
+    ledger_verify.set_defaults(handler=cmd_ledger_verify)
 
     features = commands.add_parser(
         "features", help="features computed in Python (foundation-model embeddings, anomaly scores and regimes)"

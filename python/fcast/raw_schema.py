@@ -1106,6 +1106,94 @@ RUN_ATTRIBUTIONS = RawTable(
 EXPLANATION_TABLES: tuple[RawTable, ...] = (RUN_EXPLANATIONS, RUN_EXPLANATION_FORECASTS, RUN_ATTRIBUTIONS)
 
 
+# --- The operating cycle (fcast cycle): locked forecasts in a hash-chained ledger, scored as their draws arrive. ---
+
+FORECAST_LEDGER = RawTable(
+    name="forecast_ledger",
+    description="One row per locked forecast: a run's forecast of one series for one draw not yet drawn when it "
+    "was locked. Each entry's sha256 covers its content and the previous entry of the same game, so any later edit "
+    "or deletion breaks the chain (`fcast ledger verify`). Append-only.",
+    written_by="fcast.cycle.ledger",
+    columns=(
+        _GAME_CODE,
+        ("sequence", "integer not null", "The entry's place in its game's chain, from 1."),
+        ("run_id", "varchar(64) not null", "The run that made the forecast (train, retrain or predict)."),
+        ("artifact_id", "varchar(64) not null", "The model-store record of the model that made it."),
+        ("files_hash", "varchar(64) not null", "sha256 of that model's files: the model's identity."),
+        ("plan_id", "varchar(64) not null", "The plan row: one forecasting model across its retrains."),
+        ("run_name", "varchar(200) not null", "The plan row's name."),
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("unique_id", "varchar(128) not null", "The series (<game>_N<k>)."),
+        ("last_known_ds", "bigint not null", "The latest draw number known when the forecast was made."),
+        ("target_ds", "bigint not null", "The draw number forecast (always after last_known_ds)."),
+        ("target_date", "date", "The target draw's date from the game's calendar."),
+        ("horizon_step", "integer not null", "target_ds - last_known_ds."),
+        ("y_hat", "float8 not null", "The point forecast."),
+        ("intervals_json", "text not null", 'Prediction intervals as JSON {"80": [lo, hi], ...}; {} without.'),
+        ("locked_at", "timestamp not null", "UTC time the forecast was locked."),
+        ("previous_hash", "varchar(64) not null", "entry_hash of the game's previous entry (64 zeros for the first)."),
+        ("entry_hash", "varchar(64) not null", "sha256 over this entry's content and previous_hash."),
+    ),
+    primary_key=("game_code", "sequence"),
+)
+
+LEDGER_HEADS = RawTable(
+    name="ledger_heads",
+    description="The head of each game's forecast ledger (its last entry), written with every append: an entry "
+    "deleted from the end of the chain leaves the head pointing past it.",
+    written_by="fcast.cycle.ledger",
+    columns=(
+        _GAME_CODE,
+        ("sequence", "integer not null", "The last entry's sequence."),
+        ("entry_hash", "varchar(64) not null", "The last entry's hash."),
+        ("updated_at", "timestamp not null", "UTC time of the append."),
+    ),
+    primary_key=("game_code",),
+)
+
+PROSPECTIVE_SCORES = RawTable(
+    name="prospective_scores",
+    description="One row per locked forecast whose target draw has arrived: its error beside chance (best "
+    "constant, seasonal naive, uniform guess, exact bound), and its sequence's cumulative MAEs, anytime-valid "
+    "confidence sequence and e-value so far. A sequence is one plan row, series and horizon step, in draw order.",
+    written_by="fcast.cycle.prospective",
+    columns=(
+        _GAME_CODE,
+        ("sequence", "integer not null", "The ledger entry scored (forecast_ledger.sequence)."),
+        ("plan_id", "varchar(64) not null", "The plan row."),
+        ("run_name", "varchar(200) not null", "The plan row's name."),
+        ("model_name", "varchar(128) not null", "The model class."),
+        ("unique_id", "varchar(128) not null", "The series."),
+        ("horizon_step", "integer not null", "Draws ahead the forecast was made."),
+        ("target_ds", "bigint not null", "The draw scored."),
+        ("target_date", "date", "Its date."),
+        ("y", "float8 not null", "The drawn value."),
+        ("y_hat", "float8 not null", "The locked forecast."),
+        ("abs_error", "float8 not null", "|y - y_hat|."),
+        ("best_constant", "float8 not null", "The median of the series up to the last known draw."),
+        ("best_constant_error", "float8 not null", "|y - best_constant|."),
+        ("seasonal_naive", "float8 not null", "Seasonal naive with season 1: the value at the last known draw."),
+        ("seasonal_naive_error", "float8 not null", "|y - seasonal_naive|."),
+        ("uniform_guess_error", "float8 not null", "Expected |y - guess| of a uniform random guess."),
+        ("exact_best_mae", "float8 not null", "The slot's exact best expected MAE under i.i.d. draws."),
+        ("n_scored", "integer not null", "Draws scored in the sequence so far, this one included."),
+        ("cumulative_mae", "float8 not null", "The model's MAE over those draws."),
+        ("cumulative_best_constant_mae", "float8 not null", "The best constant's MAE over them."),
+        ("cumulative_seasonal_naive_mae", "float8 not null", "Seasonal naive's MAE over them."),
+        ("cumulative_uniform_guess_mae", "float8 not null", "The uniform guess's expected MAE over them."),
+        ("cs_lower", "float8 not null", "Lower end of the anytime-valid confidence sequence of the model's MAE."),
+        ("cs_upper", "float8 not null", "Upper end (forecasts clipped to the slot's range)."),
+        ("cs_alpha", "float8 not null", "The confidence sequence's alpha (for this one sequence)."),
+        ("e_value", "float8 not null", "The betting e-process against chance (no model beats the exact bound)."),
+        ("e_value_max", "float8 not null", "Its largest value so far (Ville: reaching 1/alpha ever is rare)."),
+        ("scored_at", "timestamp not null", "UTC time of the scoring."),
+    ),
+    primary_key=("game_code", "sequence"),
+)
+
+CYCLE_TABLES: tuple[RawTable, ...] = (FORECAST_LEDGER, LEDGER_HEADS, PROSPECTIVE_SCORES)
+
+
 # --- The raw schema's own version (fcast.db.ensure_raw_tables). ---
 
 SCHEMA_MIGRATIONS = RawTable(
@@ -1129,6 +1217,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     *CHANCE_TABLES,
     *FEATURE_TABLES,
     *EXPLANATION_TABLES,
+    *CYCLE_TABLES,
     SCHEMA_MIGRATIONS,
 )
 

@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
         "storage every node reads.",
         "cluster",
     ),
+    Setting(
+        "FCAST_CYCLE_CONFIG",
+        "cycle.yml",
+        "The operating cycle's configuration (`fcast cycle`): each game's draw source, plan and retrain policy.",
+        "cycle",
+    ),
     Setting("FCAST_STALE_RUN_S", "120", "Seconds without a heartbeat after which a RUNNING run is closed as FAILED."),
     Setting(
         "FCAST_TSFM_HOME",
@@ -135,7 +141,8 @@ def project_dir() -> Path:
     return candidate
 
 
-def _in_project(configured: str) -> Path:
+def in_project(configured: str) -> Path:
+    """A configured path: absolute, or relative to the project root."""
     path = Path(configured)
     return path if path.is_absolute() else project_dir() / path
 
@@ -150,7 +157,7 @@ def profiles_dir() -> Path:
 
 def duckdb_path() -> Path:
     """The embedded warehouse file: FCAST_DUCKDB_PATH (relative paths are taken from the project root)."""
-    return _in_project(value("FCAST_DUCKDB_PATH"))
+    return in_project(value("FCAST_DUCKDB_PATH"))
 
 
 def beside_warehouse(name: str) -> Path:
@@ -165,13 +172,13 @@ def http_cache_dir() -> Path:
 def model_store_dir() -> Path:
     """Where trained models are saved: FCAST_MODEL_STORE, else a `models` folder beside the DuckDB file."""
     configured = value("FCAST_MODEL_STORE")
-    return _in_project(configured) if configured else beside_warehouse("models")
+    return in_project(configured) if configured else beside_warehouse("models")
 
 
 def tsfm_home() -> Path:
     """Foundation-model weights: FCAST_TSFM_HOME, else a `tsfm` folder beside the DuckDB file."""
     configured = value("FCAST_TSFM_HOME")
-    return _in_project(configured) if configured else beside_warehouse("tsfm")
+    return in_project(configured) if configured else beside_warehouse("tsfm")
 
 
 def registry_cache_dir() -> Path:
@@ -187,12 +194,17 @@ def mlflow_tracking_dir() -> Path:
 def plans_dir() -> Path:
     """Where the UI saves run plans: FCAST_PLANS_DIR, else the project's `plans` folder."""
     configured = value("FCAST_PLANS_DIR")
-    return _in_project(configured) if configured else project_dir() / "plans"
+    return in_project(configured) if configured else project_dir() / "plans"
 
 
 def generated_plans_dir() -> Path:
     """Plans the main job writes for this warehouse."""
     return beside_warehouse("plans")
+
+
+def cycle_config_path() -> Path:
+    """The operating cycle's configuration file: FCAST_CYCLE_CONFIG (relative paths start at the project root)."""
+    return in_project(value("FCAST_CYCLE_CONFIG"))
 
 
 def plan_files() -> list[Path]:

@@ -12,12 +12,13 @@ from fcast.ingest.records import IngestError, ReadResult
 HTML_SUFFIXES = (".html", ".htm")
 
 
-def read_source(spec: str, game_code: str | None = None) -> ReadResult:
-    """Read a local file (CSV, JSON, HTML) or an http(s) URL into draw records."""
+def read_source(spec: str, game_code: str | None = None, suffix: str | None = None) -> ReadResult:
+    """Read a local file (CSV, JSON, HTML) or an http(s) URL into draw records. `suffix` (".csv", ".json",
+    ".html") says how to read a URL whose name and content type do not."""
     from fcast.ingest.http_fetch import is_url
 
     if is_url(spec):
-        return _read_url(spec, game_code)
+        return _read_url(spec, game_code, suffix)
     path = Path(spec)
     if not path.is_file():
         raise IngestError(f"{spec}: no such file")
@@ -44,12 +45,14 @@ def _read_path(path: Path, game_code: str | None, data: bytes | None, source_nam
         return read_tabular(local, game_code=game_code, source_name=source_name)
 
 
-def _read_url(url: str, game_code: str | None) -> ReadResult:
+def _read_url(url: str, game_code: str | None, suffix: str | None = None) -> ReadResult:
     from fcast.ingest.http_fetch import HttpFetcher
 
     fetched = HttpFetcher(settings.http_cache_dir()).fetch(url)
     name = Path(fetched.suggested_name)
-    if "html" in (fetched.content_type or "") and name.suffix.lower() not in HTML_SUFFIXES:
+    if suffix and name.suffix.lower() != suffix:
+        name = name.with_suffix(suffix)
+    elif "html" in (fetched.content_type or "") and name.suffix.lower() not in HTML_SUFFIXES:
         name = name.with_suffix(".html")
     return _read_path(name, game_code, data=fetched.body, source_name=url)
 

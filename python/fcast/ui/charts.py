@@ -161,6 +161,44 @@ def leaderboard_chart(board: pd.DataFrame) -> alt.Chart:
     return alt.layer(bars, bound).properties(height=max(160, 22 * len(frame)))
 
 
+PROSPECTIVE_LINES = {
+    "cumulative_mae": "model (locked forecasts)",
+    "cumulative_best_constant_mae": "best constant",
+    "cumulative_seasonal_naive_mae": "seasonal naive",
+    "exact_best_mae": "exact bound (chance)",
+}
+
+
+def prospective_chart(scores: pd.DataFrame) -> alt.Chart:
+    """One sequence's cumulative MAE over the draws after its forecasts were locked, inside its anytime-valid
+    confidence sequence (band), beside the best constant, seasonal naive and the exact bound."""
+    lines = scores.melt(
+        id_vars=["target_ds"], value_vars=list(PROSPECTIVE_LINES), var_name="measure", value_name="mae"
+    ).assign(measure=lambda frame: frame["measure"].map(PROSPECTIVE_LINES))
+    x = alt.X("target_ds:Q", title="draw number", axis=alt.Axis(format="d"))
+    band = (
+        alt.Chart(scores)
+        .mark_area(opacity=0.2, color="#4c78a8")
+        .encode(
+            x=x,
+            y=alt.Y("cs_lower:Q", title="cumulative MAE"),
+            y2="cs_upper:Q",
+            tooltip=["target_ds", "n_scored", "cs_lower", "cs_upper", "e_value_max"],
+        )
+    )
+    drawn = (
+        alt.Chart(lines)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y="mae:Q",
+            color=alt.Color("measure:N", title=None, sort=list(PROSPECTIVE_LINES.values())),
+            tooltip=["target_ds", "measure", alt.Tooltip("mae:Q", format=".3f")],
+        )
+    )
+    return alt.layer(band, drawn).properties(height=280)
+
+
 def panel_leaderboard_chart(runs: pd.DataFrame) -> alt.Chart:
     """Each panel run's MAE beside the naive (grey tick) and seasonal naive (black tick) baselines' MAE."""
     frame = runs.assign(entry=runs["run_name"] + " · " + runs["model_name"])

@@ -111,6 +111,36 @@ def _leaderboard(game: str) -> None:
         st.dataframe(bounds, hide_index=True)
 
 
+def _prospective(game: str) -> None:
+    st.subheader("Prospective: locked forecasts against the draws that came later")
+    verdict = reads.frame("select verdict from marts.prospective_game_verdicts where game_code = ?", (game,))
+    sequences = reads.frame(
+        "select run_name, model_name, unique_id, horizon_step, n_scored, cumulative_mae, exact_best_mae, "
+        "cumulative_seasonal_naive_mae, mae_relative_to_seasonal_naive, cs_lower, cs_upper, e_value_max, "
+        "e_value_threshold, verdict from marts.prospective_sequences where game_code = ? "
+        "order by run_name, unique_id, horizon_step",
+        (game,),
+    )
+    if sequences.empty:
+        st.write(f"No locked forecast of {game} has met its draw yet: `fcast cycle` locks them and scores them.")
+        return
+    st.info(f"Verdict for {game}: **{verdict.iloc[0]['verdict']}**")
+    labels = {f"{row.run_name} · {row.unique_id} · {row.horizon_step} ahead": row for row in sequences.itertuples()}
+    chosen = labels[st.selectbox("Sequence", list(labels), key=f"prospective_{game}")]
+    scores = reads.frame(
+        "select target_ds, n_scored, cumulative_mae, cumulative_best_constant_mae, cumulative_seasonal_naive_mae, "
+        "exact_best_mae, cs_lower, cs_upper, e_value_max from marts.prospective_scores "
+        "where game_code = ? and run_name = ? and unique_id = ? and horizon_step = ? order by target_ds",
+        (game, chosen.run_name, chosen.unique_id, int(chosen.horizon_step)),
+    )
+    st.caption(
+        "Band: the 95% anytime-valid confidence sequence of the model's MAE (valid however often it is read). "
+        "A sequence beats chance only when its e-value reaches the threshold (Bonferroni over the game's sequences)."
+    )
+    st.altair_chart(charts.prospective_chart(scores), width="stretch")
+    st.dataframe(sequences, hide_index=True)
+
+
 def _predictability(game: str) -> None:
     st.subheader("Predictability profile")
     summary = reads.frame("select * from marts.game_predictability where game_code = ?", (game,))
@@ -194,6 +224,7 @@ def render_results() -> None:
         "marts.model_resource_usage",
         "marts.mart_datasets",
         "marts.panel_leaderboard_runs",
+        "marts.prospective_sequences",
     ):
         return
     datasets = _datasets()
@@ -215,6 +246,7 @@ def render_results() -> None:
         _panel_leaderboard(dataset)
     else:
         _leaderboard(dataset)
+        _prospective(dataset)
         _predictability(dataset)
     _feature_importance(dataset)
     _resources()

@@ -1,0 +1,20 @@
+select
+    cast(game_code as varchar) as game_code,
+    cast(sequence as integer) as ledger_sequence,
+    cast(run_id as varchar) as run_id,
+    cast(artifact_id as varchar) as artifact_id,
+    cast(files_hash as varchar) as files_hash,
+    cast(plan_id as varchar) as plan_id,
+    cast(run_name as varchar) as run_name,
+    cast(model_name as varchar) as model_name,
+    cast(unique_id as varchar) as unique_id,
+    cast(last_known_ds as bigint) as last_known_ds,
+    cast(target_ds as bigint) as target_ds,
+    cast(target_date as date) as target_date,
+    cast(horizon_step as integer) as horizon_step,
+    cast(y_hat as float8) as y_hat,
+    cast(intervals_json as varchar) as intervals_json,
+    cast(locked_at as timestamp) as locked_at,
+    cast(previous_hash as varchar) as previous_hash,
+    cast(entry_hash as varchar) as entry_hash
+from {{ source('raw', 'forecast_ledger') }}
