@@ -98,11 +98,11 @@ def _counts() -> dict[str, int]:
 
 
 def _status_line(stdout: str) -> str:
-    return next(line for line in stdout.splitlines() if line.startswith(f"{GAME}: "))
+    return [line for line in stdout.splitlines() if line.startswith(f"{GAME}: ")][-1]
 
 
-def _runs_by_kind() -> dict[str, int]:
-    with db.connect(read_only=True) as warehouse:
+def _runs_by_kind(env: dict[str, str]) -> dict[str, int]:
+    with environment(env), db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
             "select run_kind, count(*) from raw.nf_model_runs where plan_name = 'cycle_loto6' "
             "and status = 'COMPLETED' group by run_kind"
@@ -130,7 +130,7 @@ def _run_the_days(env: dict[str, str], site: DrawSite, cut_round: int, days: int
     status = _status_line(first.stdout)
     assert "no new draw" in status and "train 2" in status and "14 forecast(s) locked" in status, first.stdout
     assert f"#{cut_round + 1}" in status and f"#{cut_round + 2}" in status
-    assert _runs_by_kind() == {"train": 2}
+    assert _runs_by_kind(env) == {"train": 2}
 
     site.publish_until(cut_round + 2)
     second = run_fcast("cycle", env=env)
@@ -138,13 +138,13 @@ def _run_the_days(env: dict[str, str], site: DrawSite, cut_round: int, days: int
     # 2 new draws since the models were trained (< retrain_every 3): predict with the stored models
     assert "2 new draw(s)" in status and "14 forecast(s) scored" in status and "predict 2" in status, second.stdout
     assert "no model beats chance so far, after 2 draws" in status
-    assert _runs_by_kind() == {"train": 2, "predict": 2}
+    assert _runs_by_kind(env) == {"train": 2, "predict": 2}
     if days > 2:
         site.publish_until(cut_round + 4)
         third = run_fcast("cycle", env=env)
         status = _status_line(third.stdout)
         assert "retrain 2" in status and "14 forecast(s) scored" in status, third.stdout  # 4 new draws >= 3
-        assert _runs_by_kind() == {"train": 2, "predict": 2, "retrain": 2}
+        assert _runs_by_kind(env) == {"train": 2, "predict": 2, "retrain": 2}
 
     with environment(env):
         before = _counts()
@@ -184,12 +184,21 @@ def _check_the_ledger_and_marts(env: dict[str, str], cut_round: int, scored_draw
     assert broken.returncode == 1
     assert "entry #5" in broken.stdout and "edited after it was locked" in broken.stdout
 
-    # a lock refuses to extend a chain that no longer verifies at its end
+    # deleting the newest entries breaks no link, but the head still names them
     with environment(env), db.connect() as warehouse:
+        warehouse.execute(
+            "update raw.forecast_ledger set y_hat = y_hat - 1 where game_code = ? and sequence = 5", (GAME,)
+        )
         last = warehouse.fetchall("select max(sequence) from raw.forecast_ledger where game_code = ?", (GAME,))[0][0]
         warehouse.execute("delete from raw.forecast_ledger where game_code = ? and sequence = ?", (GAME, last))
     deleted = run_fcast("ledger", "verify", env=env, check=False)
     assert deleted.returncode == 1 and f"entries #{last} to #{last} were deleted" in deleted.stdout
+    with environment(env):
+        from fcast.cycle import ledger
+
+        source = ledger.LockSource(GAME, "run", "artifact", "0" * 64, "plan", "row", "MLP", cut_round + scored_draws)
+        with pytest.raises(ledger.LedgerError, match="changed outside fcast"):
+            ledger.lock_forecasts(source, [ledger.Forecast(f"{GAME}_N1", cut_round + scored_draws + 1, None, 1, 9.0)])
 
 
 def test_the_daily_cycle_on_duckdb(built_duckdb, tmp_path, draw_site):

@@ -372,7 +372,7 @@ def run_cycle(
         cycles = {game.game_code: GameCycle(game.game_code) for game in games}
         report.games = list(cycles.values())
         for game in games:
-            progress(f"{game.game_code}: reading {game.source}")
+            progress(f"reading the new {game.game_code} draws from {game.source}")
             reports, errors = ingest_game(game, progress)
             cycles[game.game_code].new_draws = sum(report.added for report in reports)
             cycles[game.game_code].failures += [f"source unreadable: {error}" for error in errors]
