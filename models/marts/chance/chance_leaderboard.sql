@@ -32,12 +32,12 @@ select
     entries.beats_chance,
     entries.evaluated_at,
     cast(
+        case when entries.seasonal_naive_mae > 0 then entries.model_mae / entries.seasonal_naive_mae end as float8
+    ) as mae_relative_to_seasonal_naive,
+    cast(
         rank() over (partition by entries.game_code, entries.unique_id order by entries.model_mae) as integer
     ) as mae_rank,
     entries.model_mae - entries.exact_best_mae as mae_above_exact_bound,
-    cast(
-        case when entries.seasonal_naive_mae > 0 then entries.model_mae / entries.seasonal_naive_mae end as float8
-    ) as mae_relative_to_seasonal_naive,
     case
         when entries.beats_chance
             then

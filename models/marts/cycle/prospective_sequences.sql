@@ -49,7 +49,6 @@ select
     e_value_max,
     cast(n_sequences as integer) as n_sequences,
     cast(n_sequences / cs_alpha as float8) as e_value_threshold,
-    coalesce(e_value_max >= n_sequences / cs_alpha, false) as beats_chance,
     cast(
         case
             when e_value_max >= n_sequences / cs_alpha
@@ -62,5 +61,6 @@ select
                 || cast(round(cast(cumulative_mae as numeric), 2) as varchar) || ', exact bound '
                 || cast(round(cast(exact_best_mae as numeric), 2) as varchar) || ')'
         end as varchar
-    ) as verdict
+    ) as verdict,
+    coalesce(e_value_max >= n_sequences / cs_alpha, false) as beats_chance
 from sequences
