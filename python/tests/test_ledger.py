@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -48,7 +49,7 @@ def test_locks_chain_per_game_and_a_relock_adds_nothing(duckdb_env, tmp_path):
     entries = ledger.lock_forecasts(_source("run-1", latest), _forecasts(latest))
     assert [entry["sequence"] for entry in entries] == [1, 2, 3, 4]
     assert entries[0]["previous_hash"] == ledger.GENESIS_HASH
-    assert all(later["previous_hash"] == earlier["entry_hash"] for earlier, later in zip(entries, entries[1:]))
+    assert all(later["previous_hash"] == earlier["entry_hash"] for earlier, later in itertools.pairwise(entries))
     assert ledger.lock_forecasts(_source("run-1b", latest), _forecasts(latest)) == []  # this row is locked already
     ledger.lock_forecasts(_source("run-2", latest, plan_id="plan-b"), _forecasts(latest, steps=1))
     (report,) = ledger.verify()
