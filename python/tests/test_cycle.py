@@ -201,12 +201,41 @@ def _check_the_ledger_and_marts(env: dict[str, str], cut_round: int, scored_draw
             ledger.lock_forecasts(source, [ledger.Forecast(f"{GAME}_N1", cut_round + scored_draws + 1, None, 1, 9.0)])
 
 
+def _prospective_chart_of_the_marts(env: dict[str, str]) -> None:
+    """The Results page's prospective chart, drawn from the real marts: the band and the four lines."""
+    from fcast.ui.charts import PROSPECTIVE_LINES, prospective_chart
+
+    with environment(env), db.connect(read_only=True) as warehouse:
+        scores = warehouse.fetch_frame(
+            "select * from marts.prospective_scores where run_name = 'cycle_n1_mlp' and horizon_step = 1 "
+            "order by target_ds"
+        )
+    spec = prospective_chart(scores).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line"]
+    shown = {row["measure"] for rows in spec["datasets"].values() for row in rows if "measure" in row}
+    assert shown == set(PROSPECTIVE_LINES.values()) and len(scores) == 2
+
+
+def _an_unreadable_source_fails_and_writes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "broken_cycle.yml"
+    config.write_text(yaml.safe_dump({"games": {GAME: {"source": str(tmp_path / "gone.json"), "plan": "none"}}}))
+    with environment(env):
+        before = _counts()
+    failed = run_fcast("cycle", env={**env, "FCAST_CYCLE_CONFIG": str(config)}, check=False)
+    assert failed.returncode == 1
+    assert "FAILED: source unreadable" in _status_line(failed.stdout) and "gone.json does not exist" in failed.stdout
+    with environment(env):
+        assert _counts() == before
+
+
 def test_the_daily_cycle_on_duckdb(built_duckdb, tmp_path, draw_site):
     site, cut_round = draw_site
     env = _cycle_env(copy_of_warehouse(built_duckdb, tmp_path), tmp_path, site.url)
     with environment(env):
         _cut_history(cut_round)
     _run_the_days(env, site, cut_round, days=4)
+    _prospective_chart_of_the_marts(env)
+    _an_unreadable_source_fails_and_writes_nothing(env, tmp_path)
     _check_the_ledger_and_marts(env, cut_round, scored_draws=4)
 
 

@@ -172,6 +172,7 @@ PROSPECTIVE_LINES = {
 def prospective_chart(scores: pd.DataFrame) -> alt.Chart:
     """One sequence's cumulative MAE over the draws after its forecasts were locked, inside its anytime-valid
     confidence sequence (band), beside the best constant, seasonal naive and the exact bound."""
+    scores = scores[["target_ds", "n_scored", "cs_lower", "cs_upper", "e_value_max", *PROSPECTIVE_LINES]]
     lines = scores.melt(
         id_vars=["target_ds"], value_vars=list(PROSPECTIVE_LINES), var_name="measure", value_name="mae"
     ).assign(measure=lambda frame: frame["measure"].map(PROSPECTIVE_LINES))
