@@ -22,6 +22,7 @@ from fcast.features.anomalies import (
     history_hashes,
     outlier_detector,
     plan_series,
+    recorded_settings,
     regime_detector,
     score_block,
     series_rows,
@@ -203,6 +204,17 @@ def test_the_cache_recomputes_the_suffix_from_the_first_changed_draw():
         anomaly_detectors(["lof"])
 
 
+def test_the_stored_configuration_gives_back_the_arguments_that_computed_it():
+    """What the cycle uses to compute the anomaly features of new draws exactly as the stored ones were computed."""
+    schedule = Schedule.for_window(7, refit_every=50)
+    detectors = anomaly_detectors(["ecod"], contamination=0.02, regimes=4, schedule=schedule)
+    rows = [(detector.key, detector.args_json(schedule), detector.contamination) for detector in detectors]
+    settings = recorded_settings(rows)
+    assert settings == {"detectors": ["ecod"], "contamination": 0.02, "regimes": 4, "schedule": schedule}
+    again = anomaly_detectors(**{key: value for key, value in settings.items()})
+    assert [detector.args_json(schedule) for detector in again] == [row[1] for row in rows]
+
+
 # --- the warehouse ---
 
 
@@ -255,6 +267,19 @@ def test_anomaly_features_are_cached_and_a_plan_selects_them_once_computed(train
             )
     assert run["status"] == "COMPLETED" and json.loads(hist_exog_list) == ["hist_lag_1", *columns]
     assert runs_using == 1
+
+    # the draw-day cycle computes the features of draws that have none yet, with the stored configuration,
+    # before its plan predicts with the stored model
+    with environment(trained_copy), db.connect() as warehouse:
+        stored = warehouse.fetchall("select count(*) from raw.feature_anomalies")[0][0]
+        warehouse.execute("delete from raw.feature_anomalies where ds > ?", (DRAWS - 2,))
+    config = tmp_path / "cycle.yml"
+    config.write_text(yaml.safe_dump({"games": {GAME: {"source": f"data/lottery/{GAME}.json", "plan": str(plan)}}}))
+    cycle = run_fcast("cycle", env={**trained_copy, "FCAST_CYCLE_CONFIG": str(config)})
+    assert "marts refreshed: every model downstream of raw.feature_anomalies" in cycle.stdout
+    assert "predict 1" in cycle.stdout and "forecast(s) locked" in cycle.stdout, cycle.stdout
+    with environment(trained_copy), db.connect(read_only=True) as warehouse:
+        assert warehouse.fetchall("select count(*) from raw.feature_anomalies")[0][0] == stored
 
 
 POSTGRES_DRAWS = 304  # the warm-up and one scored block: enough for the models and their tests on PostgreSQL

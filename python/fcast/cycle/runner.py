@@ -186,6 +186,42 @@ def ingest_game(game: CycleGame, progress: Progress) -> tuple[list[Any], list[st
     return reports, errors
 
 
+# --- 2b. features computed in Python, for the new draws ---
+
+
+def anomaly_features_of_new_draws(
+    plans: dict[str, list[Any]], cycles: dict[str, GameCycle], progress: Progress
+) -> Any | None:
+    """Compute the anomaly features (hist_anom_) of the new draws of every game whose plan uses them, with the
+    configuration already stored, then rebuild the feature marts; the RefreshResult, or None when nothing changed.
+    A game whose features were never computed is left to the validator (rule feature_not_computed)."""
+    from fcast import app
+    from fcast.features import ANOMALY_COLUMN_PREFIX, AnomalyError
+    from fcast.features.anomalies import WRITTEN_TABLES, score_games, stored_settings
+
+    changed = False
+    for code, rows in plans.items():
+        uses = any(
+            column.startswith(ANOMALY_COLUMN_PREFIX)
+            for row in rows
+            for kind in ("hist", "futr", "stat")
+            for column in row.feature_list(kind)
+        )
+        settings_of_game = stored_settings(code) if uses else None
+        if settings_of_game is None:
+            continue
+        try:
+            report = score_games([code], progress=progress, **settings_of_game)
+        except (AnomalyError, NotFoundError) as error:
+            cycles[code].failures.append(f"anomaly features: {error}")
+            continue
+        changed = changed or report.changed
+    if not changed:
+        return None
+    progress("refreshing the marts downstream of raw.feature_anomalies ...")
+    return app.refresh(list(WRITTEN_TABLES))
+
+
 # --- 3. the policy: train, retrain, predict or nothing, per plan row ---
 
 
@@ -390,16 +426,26 @@ def run_cycle(
                 cycle.new_draws = max(cycle.latest[0] - before[game.game_code][0], 0)
             cycle.scored = prospective.score_game(game.game_code).scored
             wrote_scores = wrote_scores or bool(cycle.scored)
-        trained_games = []
+        plans = {}
         for game in games:
             cycle = cycles[game.game_code]
             if not cycle.ok or cycle.latest is None:
                 continue
             try:
-                rows = game.plan_rows()
+                plans[game.game_code] = game.plan_rows()
             except FcastError as error:
                 cycle.failures.append(str(error))
+        refreshed_features = anomaly_features_of_new_draws(plans, cycles, progress)
+        if refreshed_features is not None:
+            report.refreshes.append(refreshed_features)
+            if not refreshed_features.ok:
+                return _finished(report, started, codes)
+        trained_games = []
+        for game in games:
+            cycle = cycles[game.game_code]
+            if game.game_code not in plans or not cycle.ok:
                 continue
+            rows = plans[game.game_code]
             cycle.plan_rows = len(rows)
             decisions = decide(rows, cycle.latest[0], game.retrain_every)
             cycle.already_locked = sum(decision.action == "locked" for decision in decisions)

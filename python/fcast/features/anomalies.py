@@ -498,6 +498,40 @@ def anomaly_detectors(
     ]
 
 
+def recorded_settings(rows: Sequence[tuple[str, str, float | None]]) -> dict[str, Any]:
+    """The `score_games` arguments that computed stored rows, from their (detector, detector_args, contamination):
+    what recomputes a game's anomaly features for new draws with the configuration already stored."""
+    from dataclasses import fields
+
+    outliers = {str(detector): (json.loads(arguments), contamination) for detector, arguments, contamination in rows}
+    regime_arguments = outliers.pop(REGIME, (None, None))[0]
+    contaminations = {float(contamination) for _, contamination in outliers.values() if contamination is not None}
+    if len(contaminations) > 1:
+        raise AnomalyError(
+            f"the stored anomaly features were computed with contaminations {sorted(contaminations)}: recompute "
+            "them with one `fcast features anomaly --contamination X`"
+        )
+    arguments = next(iter(outliers.values()), (regime_arguments, None))[0] or {}
+    schedule = Schedule(**{item.name: arguments[item.name] for item in fields(Schedule) if item.name in arguments})
+    return {
+        "detectors": sorted(outliers),
+        "contamination": contaminations.pop() if contaminations else 0.05,
+        "regimes": int((regime_arguments or {}).get("n_clusters", 3)),
+        "schedule": schedule,
+    }
+
+
+def stored_settings(game_code: str) -> dict[str, Any] | None:
+    """`recorded_settings` of a game's stored anomaly features; None when none are stored."""
+    with db.connect(read_only=True) as warehouse:
+        rows = warehouse.fetchall(
+            f"select distinct detector, detector_args, contamination from {FEATURE_ANOMALIES.qualified_name} "
+            "where game_code = ?",
+            (game_code,),
+        )
+    return recorded_settings(rows) if rows else None
+
+
 def score_games(
     games: Sequence[str] = (),
     detectors: Sequence[str] = (),

@@ -92,7 +92,8 @@ def _leaderboard(game: str) -> None:
         st.info(f"Verdict for {game}: **{verdict.iloc[0]['verdict']}**")
     board = reads.frame(
         "select run_name, model_name, unique_id, model_mae, exact_best_mae, best_constant_mae, uniform_guess_mae, "
-        "mae_above_exact_bound, p_holm, beats_chance, verdict, mae_rank from marts.chance_leaderboard "
+        "mae_above_exact_bound, mae_relative_to_seasonal_naive, p_holm, beats_chance, verdict, mae_rank "
+        "from marts.chance_leaderboard "
         "where game_code = ? order by unique_id, mae_rank",
         (game,),
     )
