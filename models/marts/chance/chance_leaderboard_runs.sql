@@ -3,9 +3,7 @@
 with
 
 entries as (
-    select
-        *,
-        ln(case when mae_relative_to_seasonal_naive > 0 then mae_relative_to_seasonal_naive end) as log_ratio
+    select *
     from {{ ref('chance_leaderboard') }}
 ),
 
@@ -21,7 +19,7 @@ runs as (
         sum(model_mae * n_points) / sum(n_points) as model_mae,
         sum(seasonal_naive_mae * n_points) / sum(n_points) as seasonal_naive_mae,
         sum(best_constant_mae * n_points) / sum(n_points) as best_constant_mae,
-        exp(avg(log_ratio)) as geometric_mean_relative_mae,
+        {{ geometric_mean_of_ratios('mae_relative_to_seasonal_naive') }} as geometric_mean_relative_mae,
         sum(case when beats_chance then 1 else 0 end) as series_beating_chance
     from entries
     group by game_code, run_id, run_name, model_name, plan_id

@@ -4,9 +4,7 @@
 with
 
 sequences as (
-    select
-        *,
-        ln(case when mae_relative_to_seasonal_naive > 0 then mae_relative_to_seasonal_naive end) as log_ratio
+    select *
     from {{ ref('prospective_sequences') }}
 ),
 
@@ -23,7 +21,7 @@ models as (
         sum(cumulative_seasonal_naive_mae * n_scored) / sum(n_scored) as seasonal_naive_mae,
         sum(cumulative_best_constant_mae * n_scored) / sum(n_scored) as best_constant_mae,
         sum(exact_best_mae * n_scored) / sum(n_scored) as exact_best_mae,
-        exp(avg(log_ratio)) as geometric_mean_relative_mae,
+        {{ geometric_mean_of_ratios('mae_relative_to_seasonal_naive') }} as geometric_mean_relative_mae,
         sum(case when beats_chance then 1 else 0 end) as series_beating_chance
     from sequences
     group by game_code, plan_id, run_name, model_name, horizon_step

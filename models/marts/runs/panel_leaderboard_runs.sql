@@ -3,9 +3,7 @@
 with
 
 series as (
-    select
-        *,
-        ln(case when mae_relative_to_seasonal_naive > 0 then mae_relative_to_seasonal_naive end) as log_ratio
+    select *
     from {{ ref('panel_leaderboard') }}
 ),
 
@@ -21,7 +19,7 @@ runs as (
         sum(model_mae * n_points) / sum(n_points) as model_mae,
         sum(naive_mae * n_points) / sum(n_points) as naive_mae,
         sum(seasonal_naive_mae * n_points) / sum(n_points) as seasonal_naive_mae,
-        exp(avg(log_ratio)) as geometric_mean_relative_mae
+        {{ geometric_mean_of_ratios('mae_relative_to_seasonal_naive') }} as geometric_mean_relative_mae
     from series
     group by dataset, run_id, run_name, plan_id, model_name
 )

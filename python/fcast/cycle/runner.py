@@ -266,7 +266,7 @@ def decide(rows: Sequence[Any], latest_ds: int, retrain_every: int) -> list[Deci
 
 def run_decisions(decisions: Sequence[Decision], options: Any, progress: Progress) -> list[tuple[Decision, Any]]:
     """Train (validated and rehearsed), retrain (the same gate) or predict; (decision, RunOutcome) for each."""
-    from fcast.train.stored import StoredModelError, predict, retrain
+    from fcast.train.stored import predict, retrain
     from fcast.train.trainer import RunOutcome, train_plan
 
     outcomes = []
@@ -293,7 +293,7 @@ def run_decisions(decisions: Sequence[Decision], options: Any, progress: Progres
         action = retrain if decision.action == "retrain" else predict
         try:
             outcome = action(decision.model_run_id, options)
-        except (StoredModelError, FcastError) as error:
+        except FcastError as error:  # a stored model that is gone or tampered with, a row that no longer validates
             outcome = RunOutcome("", decision.row.run_name, "FAILED", error=f"{type(error).__name__}: {error}")
         progress(f"  {outcome.summary()}")
         outcomes.append((decision, outcome))
@@ -332,6 +332,8 @@ def lock_run(game_code: str, run_id: str) -> list[dict]:
         )
     if artifact.empty:
         raise ledger.LedgerError(f"run {run_id} has no stored model to name in the ledger")
+    if forecasts.empty:
+        raise ledger.LedgerError(f"run {run_id} wrote no forecast of the next draws: nothing to lock")
     by_forecast: dict[tuple[str, int], dict] = {}
     for item in intervals.to_dict("records"):
         by_forecast.setdefault((str(item["unique_id"]), int(item["ds"])), {})[float(item["level"])] = (
