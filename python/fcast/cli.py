@@ -222,6 +222,7 @@ def cmd_cycle(args: argparse.Namespace) -> int:
         render_refresh(refresh)
     for game in result.games:
         say(game.status_line())
+    say(f"cycle {'finished' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
     return result.exit_code
 
 
