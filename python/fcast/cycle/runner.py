@@ -78,7 +78,7 @@ class GameCycle:
                 parts.append(f"{self.locked} forecast(s) locked for {targets}")
             if self.already_locked:
                 parts.append(f"{self.already_locked} of {self.plan_rows} row(s) already locked")
-        parts.append(f"ledger #{self.head[0]} {self.head[1][:12]}")
+        parts.append(f"ledger #{self.head[0]} {self.head[1][:12]}" if self.head[0] else "ledger empty")
         if self.verdict:
             parts.append(self.verdict)
         if self.failures:
