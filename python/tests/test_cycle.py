@@ -155,6 +155,14 @@ def _run_the_days(env: dict[str, str], site: DrawSite, cut_round: int, days: int
     assert "no new draw" in status and "nothing to score" in status and "2 of 2 row(s) already locked" in status
 
 
+def _one_cycle_at_a_time(env: dict[str, str]) -> None:
+    from fcast.cycle.runner import one_cycle_at_a_time
+
+    with environment(env), one_cycle_at_a_time():
+        refused = run_fcast("cycle", env=env, check=False)
+    assert refused.returncode == 1 and "another `fcast cycle` is running" in refused.stderr + refused.stdout
+
+
 def _check_the_ledger_and_marts(env: dict[str, str], cut_round: int, scored_draws: int) -> None:
     verified = run_fcast("ledger", "verify", env=env)
     assert f"{GAME}: " in verified.stdout and "entries verify" in verified.stdout
@@ -234,6 +242,7 @@ def test_the_daily_cycle_on_duckdb(built_duckdb, tmp_path, draw_site):
     with environment(env):
         _cut_history(cut_round)
     _run_the_days(env, site, cut_round, days=4)
+    _one_cycle_at_a_time(env)
     _prospective_chart_of_the_marts(env)
     _an_unreadable_source_fails_and_writes_nothing(env, tmp_path)
     _check_the_ledger_and_marts(env, cut_round, scored_draws=4)
@@ -254,6 +263,7 @@ def test_the_daily_cycle_on_postgres(built_postgres, tmp_path, draw_site):
         with environment(env):
             _cut_history(cut_round)
         _run_the_days(env, site, cut_round, days=2)
+        _one_cycle_at_a_time(env)
         _check_the_ledger_and_marts(env, cut_round, scored_draws=2)
     finally:
         drop_postgres_database(name)
