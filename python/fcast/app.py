@@ -72,9 +72,14 @@ def _finish_ingest(result: IngestResult, written_tables: Sequence[str], rebuild:
 
 
 def ingest_draws(
-    sources: Sequence[str] = (), game: str | None = None, rebuild: bool = True, progress: Progress = _quiet
+    sources: Sequence[str] = (),
+    game: str | None = None,
+    rebuild: bool = True,
+    progress: Progress = _quiet,
+    suffix: str | None = None,
 ) -> IngestResult:
-    """Load draw files, result pages or URLs (none: the shipped history of every game) into raw.lottery_draws."""
+    """Load draw files, result pages or URLs (none: the shipped history of every game) into raw.lottery_draws.
+    `suffix` (".csv", ".json", ".html") says how to read a URL whose name and content type do not."""
     from fcast.ingest.loader import WRITTEN_TABLES, load_draws
     from fcast.ingest.records import IngestError
     from fcast.ingest.sources import read_source, shipped_history
@@ -84,7 +89,7 @@ def ingest_draws(
     result = IngestResult()
     for spec, game_code in pairs:
         try:
-            _loaded(result, load_draws(read_source(spec, game_code)), progress)
+            _loaded(result, load_draws(read_source(spec, game_code, suffix)), progress)
         except IngestError as error:
             result.unreadable.append(str(error))
     return _finish_ingest(result, WRITTEN_TABLES, rebuild)

@@ -104,11 +104,8 @@ def _chain_end(warehouse: db.Warehouse, game_code: str) -> tuple[int, str]:
         "order by sequence desc limit 1",
         (game_code,),
     )
-    head = warehouse.fetchall(
-        f"select sequence, entry_hash from {LEDGER_HEADS.qualified_name} where game_code = ?", (game_code,)
-    )
     end = (int(last[0][0]), str(last[0][1])) if last else (0, GENESIS_HASH)
-    recorded = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS_HASH)
+    recorded = _recorded_head(warehouse, game_code)
     if end != recorded:
         raise LedgerError(
             f"the {game_code} ledger ends at entry #{end[0]} but its head says #{recorded[0]}: it was changed "
@@ -240,8 +237,14 @@ def check_chain(game_code: str, entries: list[dict], head: tuple[int, str] | Non
 
 def verify(game_codes: Sequence[str] = ()) -> list[ChainReport]:
     """Recompute every game's chain (those given, or all in the ledger) and name the first broken entry."""
+    columns = FORECAST_LEDGER.column_names
     with db.connect(read_only=True) as warehouse:
-        ledger = warehouse.fetch_frame(f"select * from {FORECAST_LEDGER.qualified_name} order by game_code, sequence")
+        entries = [
+            dict(zip(columns, row, strict=True))
+            for row in warehouse.fetchall(
+                f"select {', '.join(columns)} from {FORECAST_LEDGER.qualified_name} order by game_code, sequence"
+            )
+        ]
         heads = {
             str(code): (int(sequence), str(hash_))
             for code, sequence, hash_ in warehouse.fetchall(
@@ -254,30 +257,25 @@ def verify(game_codes: Sequence[str] = ()) -> list[ChainReport]:
     arrived: dict[str, dict[int, Any]] = {}
     for code, draw_no, loaded_at in draws:
         arrived.setdefault(str(code), {})[int(draw_no)] = loaded_at
-    codes = list(game_codes) or sorted(set(ledger["game_code"]) | set(heads))
+    codes = list(game_codes) or sorted({entry["game_code"] for entry in entries} | set(heads))
     reports = []
     for code in codes:
-        entries = [
-            {key: (None if _missing(value) else value) for key, value in row.items()}
-            for row in ledger[ledger["game_code"] == code].to_dict("records")
-        ]
+        chain = [entry for entry in entries if entry["game_code"] == code]
         head = heads.get(code)
-        problem = check_chain(code, entries, head, arrived.get(code, {}))
+        problem = check_chain(code, chain, head, arrived.get(code, {}))
         sequence, hash_ = head if head else (0, GENESIS_HASH)
-        reports.append(ChainReport(code, len(entries), sequence, hash_, problem))
+        reports.append(ChainReport(code, len(chain), sequence, hash_, problem))
     return reports
 
 
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or (not isinstance(value, str) and bool(value != value))
-    except (TypeError, ValueError):
-        return False
+def _recorded_head(warehouse: db.Warehouse, game_code: str) -> tuple[int, str]:
+    rows = warehouse.fetchall(
+        f"select sequence, entry_hash from {LEDGER_HEADS.qualified_name} where game_code = ?", (game_code,)
+    )
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
 
 
 def head_of(game_code: str) -> tuple[int, str]:
+    """The game's recorded chain end (sequence, hash); (0, 64 zeros) for an empty ledger."""
     with db.connect(read_only=True) as warehouse:
-        rows = warehouse.fetchall(
-            f"select sequence, entry_hash from {LEDGER_HEADS.qualified_name} where game_code = ?", (game_code,)
-        )
-    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_HASH)
+        return _recorded_head(warehouse, game_code)

@@ -133,19 +133,14 @@ def one_cycle_at_a_time() -> Iterator[None]:
 
 
 def latest_draws(game_codes: Sequence[str]) -> dict[str, tuple[int, Any]]:
+    """(draw number, date) of each game's latest stored draw."""
     with db.connect(read_only=True) as warehouse:
         rows = warehouse.fetchall(
-            f"select game_code, max(draw_no) from {LOTTERY_DRAWS.qualified_name} group by game_code"
+            f"select draws.game_code, draws.draw_no, draws.draw_date from {LOTTERY_DRAWS.qualified_name} as draws "
+            f"inner join (select game_code, max(draw_no) as draw_no from {LOTTERY_DRAWS.qualified_name} "
+            "group by game_code) as latest on draws.game_code = latest.game_code and draws.draw_no = latest.draw_no"
         )
-        latest = {}
-        for code, draw_no in rows:
-            if code in game_codes:
-                date = warehouse.fetchall(
-                    f"select max(draw_date) from {LOTTERY_DRAWS.qualified_name} where game_code = ? and draw_no = ?",
-                    (code, draw_no),
-                )[0][0]
-                latest[str(code)] = (int(draw_no), date)
-    return latest
+    return {str(code): (int(draw_no), date) for code, draw_no, date in rows if code in game_codes}
 
 
 def source_specs(game: CycleGame) -> list[str]:
@@ -162,28 +157,16 @@ def source_specs(game: CycleGame) -> list[str]:
     raise IngestError(f"{settings.cycle_config_path()}: games.{game.game_code}.source {path} does not exist")
 
 
-def ingest_game(game: CycleGame, progress: Progress) -> tuple[list[Any], list[str]]:
-    """Load the game's source; (load reports, errors of what could not be read)."""
-    from fcast.app import report_lines
-    from fcast.ingest.loader import load_draws
-    from fcast.ingest.sources import read_source
+def ingest_game(game: CycleGame, progress: Progress) -> Any:
+    """Load the game's source (the marts are rebuilt by the cycle): an app.IngestResult."""
+    from fcast import app
 
-    suffix = None if game.format == "auto" else game.suffixes[0]
-    reports, errors = [], []
     try:
         specs = source_specs(game)
     except IngestError as error:
-        return [], [str(error)]
-    for spec in specs:
-        try:
-            report = load_draws(read_source(spec, game.game_code, suffix))
-        except IngestError as error:
-            errors.append(str(error))
-            continue
-        reports.append(report)
-        for line in report_lines(report):
-            progress(f"  {line}")
-    return reports, errors
+        return app.IngestResult(unreadable=[str(error)])
+    suffix = None if game.format == "auto" else game.suffixes[0]
+    return app.ingest_draws(specs, game.game_code, rebuild=False, progress=progress, suffix=suffix)
 
 
 # --- 2b. features computed in Python, for the new draws ---
@@ -198,13 +181,14 @@ def anomaly_features_of_new_draws(
     from fcast import app
     from fcast.features import ANOMALY_COLUMN_PREFIX, AnomalyError
     from fcast.features.anomalies import WRITTEN_TABLES, score_games, stored_settings
+    from fcast.train.inputs import FEATURE_KINDS
 
     changed = False
     for code, rows in plans.items():
         uses = any(
             column.startswith(ANOMALY_COLUMN_PREFIX)
             for row in rows
-            for kind in ("hist", "futr", "stat")
+            for kind in FEATURE_KINDS
             for column in row.feature_list(kind)
         )
         settings_of_game = stored_settings(code) if uses else None
@@ -406,14 +390,13 @@ def run_cycle(
     report = CycleReport()
     codes = [game.game_code for game in games]
     with one_cycle_at_a_time():
-        before = latest_draws(codes)
         cycles = {game.game_code: GameCycle(game.game_code) for game in games}
         report.games = list(cycles.values())
         for game in games:
             progress(f"reading the new {game.game_code} draws from {game.source}")
-            reports, errors = ingest_game(game, progress)
-            cycles[game.game_code].new_draws = sum(report.added for report in reports)
-            cycles[game.game_code].failures += [f"source unreadable: {error}" for error in errors]
+            ingested = ingest_game(game, progress)
+            cycles[game.game_code].new_draws = ingested.added
+            cycles[game.game_code].failures += [f"source unreadable: {error}" for error in ingested.unreadable]
         if any(cycle.new_draws for cycle in report.games):
             progress("refreshing the marts downstream of the new draws ...")
             report.refreshes.append(app.refresh(WRITTEN_TABLES))
@@ -424,8 +407,6 @@ def run_cycle(
         for game in games:
             cycle = cycles[game.game_code]
             cycle.latest = latest.get(game.game_code)
-            if cycle.latest and before.get(game.game_code) and not cycle.new_draws:
-                cycle.new_draws = max(cycle.latest[0] - before[game.game_code][0], 0)
             cycle.scored = prospective.score_game(game.game_code).scored
             wrote_scores = wrote_scores or bool(cycle.scored)
         plans = {}
